@@ -1,0 +1,214 @@
+//! `mcppol eval`: decide one request from flags, or every line of a JSON-lines file, exactly as
+//! a gateway would: the `args` object reaches the runtime as the raw bytes it had in the input.
+
+use crate::{Format, exit};
+use clap::Args;
+use mcppol_runtime::{Decision, Effect, Program, Request, Scratch};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::io::BufRead;
+use std::path::PathBuf;
+
+/// Arguments of `mcppol eval`.
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// The policy: YAML (compiled in memory) or a compiled artifact (`.mcpb`).
+    #[arg(long)]
+    policy: PathBuf,
+    /// The tool name of a single request.
+    #[arg(long, required_unless_present = "requests", conflicts_with = "requests")]
+    tool: Option<String>,
+    /// The arguments object of a single request, as JSON text.
+    #[arg(long, default_value = "{}", conflicts_with = "requests")]
+    args: String,
+    /// The MCP method of a single request.
+    #[arg(long, default_value = "tools/call", conflicts_with = "requests")]
+    method: String,
+    /// The upstream server of a single request.
+    #[arg(long, default_value = "", conflicts_with = "requests")]
+    server: String,
+    /// The principal id of a single request.
+    #[arg(long, default_value = "", conflicts_with = "requests")]
+    principal: String,
+    /// A role of the principal (repeatable).
+    #[arg(long = "role", conflicts_with = "requests")]
+    roles: Vec<String>,
+    /// A JSON-lines file of requests: `{"method","server","tool","args","principal":{"id","roles"}}`
+    /// per line, all but `tool` optional. Use `-` for standard input. Exits 0 when every line
+    /// was evaluated, 1 when any line was malformed.
+    #[arg(long)]
+    requests: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// One line of a requests file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestLine<'a> {
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    server: Option<String>,
+    tool: String,
+    #[serde(default, borrow)]
+    args: Option<&'a RawValue>,
+    #[serde(default)]
+    principal: Option<PrincipalLine>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrincipalLine {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+/// Loads a policy file as artifact bytes: artifacts as they are, YAML compiled in memory.
+pub(crate) fn load(policy: &std::path::Path, format: Format) -> Option<Vec<u8>> {
+    let bytes = match std::fs::read(policy) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("error: cannot read `{}`: {error}", policy.display());
+            return None;
+        }
+    };
+    if bytes.starts_with(&mcppol_runtime::format::MAGIC) {
+        return Some(bytes);
+    }
+    crate::compile_file(policy, format).map(|compiled| compiled.bytes)
+}
+
+pub(crate) fn run(args: &EvalArgs) -> u8 {
+    let Some(bytes) = load(&args.policy, args.format) else {
+        return exit::ERROR;
+    };
+    let program = match Program::from_bytes(&bytes) {
+        Ok(program) => program,
+        Err(error) => {
+            eprintln!(
+                "error: `{}` is not a valid artifact: {error} [{}]",
+                args.policy.display(),
+                error.code()
+            );
+            return exit::ERROR;
+        }
+    };
+    let mut scratch = Box::new(Scratch::new());
+    match &args.requests {
+        None => {
+            let tool = args.tool.clone().unwrap_or_default();
+            let roles: Vec<&str> = args.roles.iter().map(String::as_str).collect();
+            let request = Request {
+                method: &args.method,
+                server: &args.server,
+                tool: &tool,
+                principal_id: &args.principal,
+                principal_roles: &roles,
+                args: args.args.as_bytes(),
+            };
+            let decision = program.evaluate(&request, &mut scratch);
+            print_decision(&decision, args.format, None);
+            match decision.effect {
+                Effect::Allow => exit::OK,
+                Effect::Deny => exit::DENY,
+                Effect::RequireApproval => exit::REQUIRE_APPROVAL,
+            }
+        }
+        Some(path) => run_file(&program, path, args.format, &mut scratch),
+    }
+}
+
+fn run_file(
+    program: &Program<'_>,
+    path: &std::path::Path,
+    format: Format,
+    scratch: &mut Scratch,
+) -> u8 {
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(path) {
+            Ok(file) => Box::new(std::io::BufReader::new(file)),
+            Err(error) => {
+                eprintln!("error: cannot read `{}`: {error}", path.display());
+                return exit::ERROR;
+            }
+        }
+    };
+    let mut code = exit::OK;
+    for (index, line) in reader.lines().enumerate() {
+        let number = index + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(error) => {
+                eprintln!("error: {}:{number}: cannot read: {error}", path.display());
+                return exit::ERROR;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: RequestLine<'_> = match serde_json::from_str(&line) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                eprintln!("error: {}:{number}: malformed request: {error}", path.display());
+                code = exit::ERROR;
+                continue;
+            }
+        };
+        let principal = parsed.principal.unwrap_or_default();
+        let roles: Vec<&str> = principal.roles.iter().map(String::as_str).collect();
+        let request = Request {
+            method: parsed.method.as_deref().unwrap_or("tools/call"),
+            server: parsed.server.as_deref().unwrap_or(""),
+            tool: &parsed.tool,
+            principal_id: &principal.id,
+            principal_roles: &roles,
+            args: parsed.args.map_or(&b"{}"[..], |raw| raw.get().as_bytes()),
+        };
+        let decision = program.evaluate(&request, scratch);
+        print_decision(&decision, format, Some((number, &parsed.tool)));
+    }
+    code
+}
+
+/// One decision as a JSON line; field order is part of the output format.
+#[derive(Serialize)]
+struct DecisionLine<'a> {
+    decision: &'a str,
+    rule: Option<&'a str>,
+    reason: &'a str,
+    code: &'a str,
+    risk: &'a str,
+}
+
+fn print_decision(decision: &Decision<'_>, format: Format, line: Option<(usize, &str)>) {
+    match format {
+        Format::Json => {
+            let line = DecisionLine {
+                decision: decision.effect.as_str(),
+                rule: decision.rule,
+                reason: decision.reason,
+                code: decision.code,
+                risk: decision.risk.as_str(),
+            };
+            match serde_json::to_string(&line) {
+                Ok(text) => println!("{text}"),
+                Err(error) => eprintln!("error: cannot serialise a decision: {error}"),
+            }
+        }
+        Format::Human => {
+            let prefix =
+                line.map(|(number, tool)| format!("{number}: {tool}: ")).unwrap_or_default();
+            let rule = decision.rule.map(|rule| format!(" rule={rule}")).unwrap_or_default();
+            println!(
+                "{prefix}{}{rule} risk={} code={}\n  reason: {}",
+                decision.effect, decision.risk, decision.code, decision.reason
+            );
+        }
+    }
+}

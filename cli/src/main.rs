@@ -1,0 +1,194 @@
+//! The `mcppol` command: compile policies, check artifacts in CI, evaluate requests, inspect
+//! artifacts. The library crates own the logic; this file owns I/O, formats and exit codes.
+
+mod eval;
+mod inspect;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use mcppol_compiler::Diagnostic;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit codes, a documented contract (also in `--help`).
+pub(crate) mod exit {
+    /// Success; for a single `eval`, the decision was allow.
+    pub const OK: u8 = 0;
+    /// An error: invalid policy, stale or unreadable artifact, I/O failure, malformed request.
+    pub const ERROR: u8 = 1;
+    /// A single `eval` decided deny.
+    pub const DENY: u8 = 2;
+    /// A single `eval` decided require_approval.
+    pub const REQUIRE_APPROVAL: u8 = 3;
+    /// The command line was malformed (sysexits EX_USAGE).
+    pub const USAGE: u8 = 64;
+}
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0   success; for a single `eval`, the decision is allow
+  1   error: invalid policy, missing or stale artifact, unreadable file, malformed request
+  2   a single `eval` decided deny
+  3   a single `eval` decided require_approval
+  64  usage error (bad flags or arguments)";
+
+/// Compile MCP gateway policies into verified decision-DAG artifacts, and evaluate requests.
+#[derive(Debug, Parser)]
+#[command(name = "mcppol", version, after_help = EXIT_CODES, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// For people.
+    Human,
+    /// One JSON object per line, for machines.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile a policy to an artifact (`POLICY.mcpb` next to it by default).
+    #[command(after_help = EXIT_CODES)]
+    Compile {
+        /// The policy YAML file.
+        policy: PathBuf,
+        /// Where to write the artifact [default: the policy path with extension `.mcpb`].
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Do not write: fail if the artifact is missing or differs from a fresh compile.
+        #[arg(long)]
+        check: bool,
+        /// Diagnostic format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Decide one request or a file of requests.
+    #[command(after_help = EXIT_CODES)]
+    Eval(eval::EvalArgs),
+    /// List an artifact's DAG, tables and hash, or draw it with `--dot`.
+    #[command(after_help = EXIT_CODES)]
+    Inspect {
+        /// The artifact (`.mcpb`) or a policy YAML file (compiled in memory).
+        artifact: PathBuf,
+        /// Print a Graphviz picture of the DAG instead.
+        #[arg(long)]
+        dot: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Compile { policy, out, check, format } => compile(&policy, out, check, format),
+        Command::Eval(args) => eval::run(&args),
+        Command::Inspect { artifact, dot } => inspect::run(&artifact, dot),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints diagnostics in the chosen format to stderr (human) or stdout (json).
+pub(crate) fn report(diagnostics: &[Diagnostic], source: &str, format: Format) {
+    for diagnostic in diagnostics {
+        match format {
+            Format::Human => eprint!("{}", diagnostic.render(source)),
+            Format::Json => match serde_json::to_string(diagnostic) {
+                Ok(line) => println!("{line}"),
+                Err(error) => eprintln!("error: cannot serialise a diagnostic: {error}"),
+            },
+        }
+    }
+}
+
+/// Reads and compiles a policy, reporting diagnostics. `None` after reporting an error.
+pub(crate) fn compile_file(policy: &Path, format: Format) -> Option<mcppol_compiler::Compiled> {
+    let display = policy.display().to_string();
+    let source = match std::fs::read_to_string(policy) {
+        Ok(source) => source,
+        Err(error) => {
+            eprintln!("error: cannot read policy `{display}`: {error}");
+            return None;
+        }
+    };
+    match mcppol_compiler::compile(&source, &display) {
+        Ok(compiled) => Some(compiled),
+        Err(diagnostics) => {
+            report(&diagnostics, &source, format);
+            let errors = diagnostics.len();
+            eprintln!(
+                "error: `{display}` has {errors} error{}",
+                if errors == 1 { "" } else { "s" }
+            );
+            None
+        }
+    }
+}
+
+fn compile(policy: &Path, out: Option<PathBuf>, check: bool, format: Format) -> u8 {
+    let Some(compiled) = compile_file(policy, format) else {
+        return exit::ERROR;
+    };
+    let out = out.unwrap_or_else(|| policy.with_extension("mcpb"));
+    if check {
+        return match std::fs::read(&out) {
+            Ok(existing) if existing == compiled.bytes => {
+                eprintln!("ok: `{}` is up to date with `{}`", out.display(), policy.display());
+                exit::OK
+            }
+            Ok(_) => {
+                eprintln!(
+                    "error: `{}` is stale: it differs from a fresh compile of `{}`\n  = help: run `mcppol compile {}` and commit the result",
+                    out.display(),
+                    policy.display(),
+                    policy.display()
+                );
+                exit::ERROR
+            }
+            Err(error) => {
+                eprintln!(
+                    "error: cannot read artifact `{}`: {error}\n  = help: run `mcppol compile {}` and commit the result",
+                    out.display(),
+                    policy.display()
+                );
+                exit::ERROR
+            }
+        };
+    }
+    // Write to a temporary file and rename, so a reader never sees half an artifact.
+    let temporary = out.with_extension("mcpb.tmp");
+    let written = std::fs::write(&temporary, &compiled.bytes)
+        .and_then(|()| std::fs::rename(&temporary, &out));
+    match written {
+        Ok(()) => {
+            let hash = hex(&mcppol_runtime::Program::from_bytes(&compiled.bytes)
+                .map_or([0; 32], |p| p.content_hash()));
+            eprintln!(
+                "compiled `{}` -> `{}` ({} bytes, {} rules, sha256 {})",
+                policy.display(),
+                out.display(),
+                compiled.bytes.len(),
+                compiled.policy.rules.len(),
+                hash
+            );
+            exit::OK
+        }
+        Err(error) => {
+            eprintln!("error: cannot write `{}`: {error}", out.display());
+            exit::ERROR
+        }
+    }
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -1,0 +1,225 @@
+//! The `mcppol` command end to end: exit codes, output formats, `compile --check`, raw
+//! argument bytes in `eval --requests`, `inspect`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed unwrap or a panic is a failed test, with its message"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mcppol(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcppol"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the mcppol binary runs")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A fresh directory for one test.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcppol-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn eval_exit_codes_follow_the_decision() {
+    let policy = "policies/default.mcpb";
+    let allow = mcppol(&[
+        "eval",
+        "--policy",
+        policy,
+        "--tool",
+        "fs.read",
+        "--args",
+        r#"{"path":"/workspace/a"}"#,
+    ]);
+    assert_eq!(allow.status.code(), Some(0), "{}", text(&allow.stderr));
+    let deny = mcppol(&[
+        "eval",
+        "--policy",
+        policy,
+        "--tool",
+        "fs.read",
+        "--args",
+        r#"{"path":"/etc/passwd"}"#,
+    ]);
+    assert_eq!(deny.status.code(), Some(2));
+    let approval = mcppol(&[
+        "eval",
+        "--policy",
+        policy,
+        "--tool",
+        "fs.write",
+        "--args",
+        r#"{"path":"/workspace/a","content":""}"#,
+    ]);
+    assert_eq!(approval.status.code(), Some(3));
+    let missing = mcppol(&["eval", "--policy", "no/such/file.mcpb", "--tool", "x"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let usage = mcppol(&["eval", "--policy", policy]);
+    assert_eq!(usage.status.code(), Some(64), "{}", text(&usage.stderr));
+    let help = mcppol(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("Exit status"));
+}
+
+#[test]
+fn eval_accepts_yaml_and_prints_json_lines() {
+    let out = mcppol(&[
+        "eval",
+        "--policy",
+        "policies/default.yaml",
+        "--tool",
+        "sql.query",
+        "--args",
+        r#"{"query":"SELECT id FROM users"}"#,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["decision"], "allow");
+    assert_eq!(line["rule"], "sql-read-only");
+    assert_eq!(line["risk"], "low");
+    assert_eq!(line["code"], "policy.rule");
+    assert!(line["reason"].as_str().unwrap().contains("SELECT"));
+}
+
+#[test]
+fn eval_requests_pass_raw_argument_bytes() {
+    let dir = scratch_dir("requests");
+    let requests = dir.join("requests.jsonl");
+    std::fs::write(
+        &requests,
+        concat!(
+            r#"{"tool":"fs.read","args":{"path":"/workspace/a"}}"#, "\n",
+            r#"{"tool":"fs.read","args":{"path":"/workspace/a","path":"/etc/passwd"}}"#, "\n",
+            r#"{"tool":"fs.read","args":{"path":"/workspace/\u002e\u002e/etc/passwd"}}"#, "\n",
+            r#"{"tool":"sql.query","args":{"query":"SELECT 1"},"principal":{"id":"ana","roles":["dev"]}}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out = mcppol(&[
+        "eval",
+        "--policy",
+        "policies/default.yaml",
+        "--requests",
+        requests.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let summary: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l["decision"].as_str().unwrap(), l["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("allow", "policy.rule"),
+            ("deny", "json.duplicate_key"),
+            ("deny", "policy.default"),
+            ("allow", "policy.rule"),
+        ]
+    );
+    // A malformed line is reported, the rest still evaluated, and the exit code says so.
+    std::fs::write(&requests, "{\"tool\":\"fs.read\"}\nnot json\n").unwrap();
+    let out = mcppol(&[
+        "eval",
+        "--policy",
+        "policies/default.mcpb",
+        "--requests",
+        requests.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains(":2: malformed request"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().filter(|l| l.starts_with("1: ")).count(), 1);
+}
+
+#[test]
+fn compile_writes_next_to_the_policy_and_check_detects_staleness() {
+    let dir = scratch_dir("compile");
+    let policy = dir.join("p.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nname: p\nrules:\n  - {id: r, effect: allow, reason: ok, tool: t}\n",
+    )
+    .unwrap();
+    let policy_arg = policy.to_str().unwrap();
+    let missing = mcppol(&["compile", "--check", policy_arg]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("cannot read artifact"));
+    let out = mcppol(&["compile", policy_arg]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.join("p.mcpb").exists());
+    assert_eq!(mcppol(&["compile", "--check", policy_arg]).status.code(), Some(0));
+    std::fs::write(
+        &policy,
+        "version: 1\nname: p\nrules:\n  - {id: r, effect: deny, reason: no, tool: t}\n",
+    )
+    .unwrap();
+    let stale = mcppol(&["compile", "--check", policy_arg]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(text(&stale.stderr).contains("is stale"), "{}", text(&stale.stderr));
+    let other = dir.join("elsewhere.mcpb");
+    assert_eq!(
+        mcppol(&["compile", policy_arg, "-o", other.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert!(other.exists());
+}
+
+#[test]
+fn compile_errors_have_codes_positions_snippets_and_json() {
+    let dir = scratch_dir("errors");
+    let policy = dir.join("bad.yaml");
+    std::fs::write(&policy, "version: 1\nname: bad\nrules:\n  - id: a\n    effect: allow\n    reason: x\n    when: 'args.n < \"x\"'\n").unwrap();
+    let out = mcppol(&["compile", policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error[E0311]"), "{stderr}");
+    assert!(stderr.contains("bad.yaml:7:12"), "{stderr}");
+    assert!(stderr.contains("^^^^"), "{stderr}");
+    assert!(stderr.contains("help:"), "{stderr}");
+    let json = mcppol(&["compile", policy.to_str().unwrap(), "--format", "json"]);
+    let line: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        (line["code"].as_str(), line["line"].as_u64(), line["column"].as_u64()),
+        (Some("E0311"), Some(7), Some(12))
+    );
+}
+
+#[test]
+fn inspect_lists_and_draws_the_dag() {
+    let listing = mcppol(&["inspect", "policies/default.mcpb"]);
+    assert_eq!(listing.status.code(), Some(0));
+    let stdout = text(&listing.stdout);
+    assert!(stdout.contains("sha256"));
+    assert!(stdout.contains("fs-read-workspace"));
+    assert!(stdout.contains("<any other tool>"));
+    let dot = mcppol(&["inspect", "--dot", "policies/default.mcpb"]);
+    let stdout = text(&dot.stdout);
+    assert!(stdout.starts_with("digraph mcppol {"));
+    assert!(stdout.trim_end().ends_with('}'));
+    let garbage = scratch_dir("inspect").join("x.mcpb");
+    std::fs::write(&garbage, b"MCPPOL\0\x1agarbage").unwrap();
+    let bad = mcppol(&["inspect", garbage.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("artifact."), "{}", text(&bad.stderr));
+}

@@ -1,0 +1,125 @@
+//! The mcppol compiler: a YAML policy becomes verified artifact bytes.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`parse`]: YAML text to the [`model`] (serde-saphyr, with source spans).
+//! 2. [`resolve`]: model to the resolved policy in [`ir`]: names, types, `when:` expressions,
+//!    regexes and globs (built into DFAs by [`dfa`]) are checked, and rules are put in
+//!    canonical order.
+//! 3. [`lower`]: resolved policy to the decision DAG and its tables, hash-consed.
+//! 4. [`emit`]: tables to bytes, in the format `mcppol_runtime::format` specifies.
+//! 5. Verification: the runtime's own verifier loads the bytes before they are returned.
+//!
+//! Compilation is deterministic: no clocks, no hash-map iteration order, no absolute paths in
+//! the output. The same policy text and file name give the same bytes on every machine.
+
+pub mod dfa;
+pub mod diagnostic;
+pub mod emit;
+pub mod ir;
+pub mod lower;
+pub mod model;
+pub mod reference;
+pub mod resolve;
+
+pub use diagnostic::{Diagnostic, Position, Severity};
+
+use mcppol_runtime::Program;
+
+/// A successful compilation.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The artifact bytes, already verified by the runtime.
+    pub bytes: Vec<u8>,
+    /// The resolved policy (for the reference evaluator, explain and lint).
+    pub policy: ir::Policy,
+    /// The DFAs the policy uses.
+    pub patterns: resolve::Patterns,
+}
+
+/// Parses policy YAML into the model.
+///
+/// # Errors
+///
+/// A diagnostic for malformed YAML or a schema mismatch (unknown field, wrong type).
+pub fn parse(source: &str, file: &str) -> Result<model::PolicyFile, Vec<Diagnostic>> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options::<model::PolicyFile>(source, options).map_err(|error| {
+        let at =
+            error.location().map_or_else(Position::default, |location| Position::of(&location));
+        let message = yaml_message(&error);
+        let code = if message.contains("unknown field")
+            || message.contains("unknown variant")
+            || message.contains("missing field")
+            || message.contains("invalid type")
+            || message.contains("did not match any variant")
+        {
+            "E0202"
+        } else {
+            "E0201"
+        };
+        let mut diagnostic = Diagnostic::error(code, message, at);
+        diagnostic.file = file.to_owned();
+        if code == "E0202" {
+            diagnostic = diagnostic.with_help(
+                "see docs/policy-schema.md for the fields each part of a policy accepts",
+            );
+        }
+        vec![diagnostic]
+    })
+}
+
+/// The error's message without serde-saphyr's own location suffix and snippet.
+fn yaml_message(error: &serde_saphyr::Error) -> String {
+    let text = error.without_snippet().to_string();
+    let first = text.lines().next().unwrap_or("").trim();
+    let first = first.split(" at line ").next().unwrap_or(first);
+    let mut message = first.trim_end_matches('.').to_owned();
+    if let Some(rest) = message.strip_prefix("error: ") {
+        message = rest.to_owned();
+    }
+    if message.is_empty() { "invalid YAML".to_owned() } else { message }
+}
+
+/// Compiles policy YAML `source`. `file` is the path as the user gave it; diagnostics show it,
+/// and the artifact records only its final component, so the bytes do not depend on where the
+/// policy was compiled.
+///
+/// # Errors
+///
+/// Every diagnostic found. No artifact is produced while any error exists.
+pub fn compile(source: &str, file: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    let with_file = |mut diagnostics: Vec<Diagnostic>| {
+        for diagnostic in &mut diagnostics {
+            diagnostic.file = file.to_owned();
+        }
+        diagnostics.sort_by_key(|d| (d.line, d.column));
+        diagnostics
+    };
+    let model = parse(source, file)?;
+    let base_name = std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_owned(), |name| name.to_string_lossy().into_owned());
+    let (policy, patterns) = resolve::resolve(&model, source, &base_name).map_err(with_file)?;
+    let tables = lower::lower(&policy, &patterns);
+    let bytes = emit::emit(&tables);
+    if let Err(error) = Program::from_bytes(&bytes) {
+        let (code, message, help) = match error.kind() {
+            mcppol_runtime::FormatErrorKind::LimitExceeded
+            | mcppol_runtime::FormatErrorKind::BadString => (
+                "E0401",
+                format!("the compiled policy exceeds a runtime limit: {error}"),
+                "split the policy or simplify its patterns; see runtime/src/limits.rs",
+            ),
+            _ => (
+                "E0501",
+                format!("internal compiler error: the artifact failed verification: {error}"),
+                "this is a bug in mcppol; please report it with the policy file",
+            ),
+        };
+        return Err(with_file(vec![
+            Diagnostic::error(code, message, Position::default()).with_help(help),
+        ]));
+    }
+    Ok(Compiled { bytes, policy, patterns })
+}

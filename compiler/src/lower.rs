@@ -1,0 +1,327 @@
+//! Lowering: the resolved policy becomes the decision DAG and the tables it refers to.
+//!
+//! Each exactly named tool gets its own entry: its schema checks, then every rule that can
+//! apply to it in canonical order, then the default. Tool tests are decided here, at compile
+//! time, so evaluation cost depends on the rules for one tool, not on the size of the policy.
+//! Tools not named anywhere share the fallback entry, which tests tool globs at run time.
+//!
+//! Nodes are hash-consed: a node is created only after its targets, and an identical
+//! `(predicate, true, false)` triple reuses the existing node. So every edge points to a
+//! smaller index (the verifier's forward-edge rule) and shared tails (the default, rules that
+//! apply to every tool) are stored once.
+
+use crate::ir::{Atom, CmpOp, Cond, PatternKind, Policy, Subject, Test, Verdict};
+use crate::resolve::Patterns;
+use mcppol_runtime::dfa::Dfa;
+use mcppol_runtime::format::{self, cmp, flag, node, op, outcome, subject};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A 16-byte wire record.
+pub type Record = [u8; 16];
+
+/// The tables of an artifact, before serialisation.
+#[derive(Debug, Default)]
+pub struct Tables {
+    /// Strings, in first-use order.
+    pub strings: Vec<String>,
+    /// Sets of string ids, each sorted by string bytes.
+    pub sets: Vec<Vec<u32>>,
+    /// DFA blobs.
+    pub dfas: Vec<Vec<u8>>,
+    /// `(id string, line, column)` per rule, sorted by id.
+    pub rules: Vec<(u32, u32, u32)>,
+    /// Outcome records.
+    pub outcomes: Vec<Record>,
+    /// Predicate records.
+    pub predicates: Vec<Record>,
+    /// Node records.
+    pub nodes: Vec<Record>,
+    /// `(name string, entry node)`, sorted by name.
+    pub tools: Vec<(u32, u32)>,
+    /// Policy name string.
+    pub name: u32,
+    /// Source file name string.
+    pub source: u32,
+    /// The default outcome.
+    pub default_outcome: u32,
+    /// Entry node for tools not in `tools`.
+    pub fallback_entry: u32,
+}
+
+struct Builder<'p> {
+    patterns: &'p Patterns,
+    tables: Tables,
+    string_ids: HashMap<String, u32>,
+    set_ids: HashMap<Vec<u32>, u32>,
+    dfa_ids: HashMap<(PatternKind, String), u32>,
+    predicate_ids: HashMap<Record, u32>,
+    node_ids: HashMap<Record, u32>,
+    outcome_ids: HashMap<Record, u32>,
+    rule_index: BTreeMap<String, u32>,
+}
+
+/// Lowers `policy` to artifact tables. `patterns` holds every DFA the policy uses.
+pub fn lower(policy: &Policy, patterns: &Patterns) -> Tables {
+    let mut builder = Builder {
+        patterns,
+        tables: Tables::default(),
+        string_ids: HashMap::new(),
+        set_ids: HashMap::new(),
+        dfa_ids: HashMap::new(),
+        predicate_ids: HashMap::new(),
+        node_ids: HashMap::new(),
+        outcome_ids: HashMap::new(),
+        rule_index: BTreeMap::new(),
+    };
+    // String 0 is the policy name, so a zero `path` operand is always a valid id.
+    builder.tables.name = builder.string(&policy.name);
+    builder.tables.source = builder.string(&policy.source);
+    let mut by_id: Vec<&crate::ir::Rule> = policy.rules.iter().collect();
+    by_id.sort_by(|a, b| a.id.cmp(&b.id));
+    for (index, rule) in by_id.into_iter().enumerate() {
+        let id = builder.string(&rule.id);
+        builder.tables.rules.push((id, rule.line, rule.column));
+        builder.rule_index.insert(rule.id.clone(), u32::try_from(index).unwrap_or(u32::MAX));
+    }
+    builder.tables.default_outcome = builder.outcome(outcome::DEFAULT, &policy.default, None);
+
+    let mut names: BTreeSet<&str> = policy.schemas.iter().map(|s| s.tool.as_str()).collect();
+    for rule in &policy.rules {
+        if let Some(tools) = &rule.tools {
+            names.extend(tools.exact.iter().map(String::as_str));
+        }
+    }
+    for name in names {
+        let entry = builder.chain(policy, Some(name));
+        let name = builder.string(name);
+        builder.tables.tools.push((name, entry));
+    }
+    builder.tables.fallback_entry = builder.chain(policy, None);
+    // The TOOLS table is sorted by name bytes (BTreeSet order of `&str` is byte order).
+    builder.tables
+}
+
+impl Builder<'_> {
+    fn string(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.string_ids.get(text) {
+            return id;
+        }
+        let id = u32::try_from(self.tables.strings.len()).unwrap_or(u32::MAX);
+        self.tables.strings.push(text.to_owned());
+        self.string_ids.insert(text.to_owned(), id);
+        id
+    }
+
+    fn set(&mut self, members: &BTreeSet<String>) -> u32 {
+        // BTreeSet<String> iterates in byte order, which is the order the runtime searches.
+        let ids: Vec<u32> = members.iter().map(|member| self.string(member)).collect();
+        if let Some(&id) = self.set_ids.get(&ids) {
+            return id;
+        }
+        let id = u32::try_from(self.tables.sets.len()).unwrap_or(u32::MAX);
+        self.tables.sets.push(ids.clone());
+        self.set_ids.insert(ids, id);
+        id
+    }
+
+    fn dfa(&mut self, kind: PatternKind, pattern: &str) -> u32 {
+        let key = (kind, pattern.to_owned());
+        if let Some(&id) = self.dfa_ids.get(&key) {
+            return id;
+        }
+        let id = u32::try_from(self.tables.dfas.len()).unwrap_or(u32::MAX);
+        // Resolution built every pattern it accepted; a missing one yields an empty blob,
+        // which the verifier rejects, so the bug cannot reach an artifact.
+        self.tables.dfas.push(self.patterns.get(&key).cloned().unwrap_or_default());
+        self.dfa_ids.insert(key, id);
+        id
+    }
+
+    fn outcome(&mut self, kind: u8, verdict: &Verdict, rule: Option<&str>) -> u32 {
+        let rule = rule.and_then(|id| self.rule_index.get(id).copied()).unwrap_or(format::NO_RULE);
+        let reason = self.string(&verdict.reason);
+        let code = self.string(&verdict.code);
+        let record =
+            record([kind, verdict.effect as u8, verdict.risk as u8, 0], [rule, reason, code]);
+        intern(&mut self.tables.outcomes, &mut self.outcome_ids, record)
+    }
+
+    fn leaf(&mut self, outcome: u32) -> u32 {
+        let record = record([node::DECIDE, 0, 0, 0], [outcome, 0, 0]);
+        intern(&mut self.tables.nodes, &mut self.node_ids, record)
+    }
+
+    fn predicate(&mut self, atom: &Atom) -> u32 {
+        let (subject_code, path) = match &atom.subject {
+            Subject::Method => (subject::METHOD, 0),
+            Subject::Server => (subject::SERVER, 0),
+            Subject::Tool => (subject::TOOL, 0),
+            Subject::PrincipalId => (subject::PRINCIPAL_ID, 0),
+            Subject::PrincipalRoles => (subject::PRINCIPAL_ROLES, 0),
+            Subject::Arg(segments) => (subject::ARG, self.string(&segments.join("\0"))),
+            Subject::Args => (subject::ARGS, 0),
+        };
+        let mut flags = if atom.missing_is_false { flag::MISSING_IS_FALSE } else { 0 };
+        let (operation, a, b) = match &atom.test {
+            Test::StrEq(s) => (op::STR_EQ, self.string(s), 0),
+            Test::StrIn(set) => (op::STR_IN, self.set(set), 0),
+            Test::Prefix(s) => (op::STR_PREFIX, self.string(s), 0),
+            Test::Suffix(s) => (op::STR_SUFFIX, self.string(s), 0),
+            Test::Contains(s) => (op::STR_CONTAINS, self.string(s), 0),
+            Test::Matches(kind, pattern) => (op::STR_MATCHES, self.dfa(*kind, pattern), 0),
+            Test::Len(cmp_op, n) => {
+                flags |= cmp_bits(*cmp_op);
+                (op::LEN_CMP, *n, 0)
+            }
+            Test::PathPrefix(set) => (op::PATH_PREFIX, self.set(set), 0),
+            Test::PathGlob(glob) => (op::PATH_GLOB, self.dfa(PatternKind::PathGlob, glob), 0),
+            Test::UrlScheme(set) => (op::URL_SCHEME, self.set(set), 0),
+            Test::UrlHost(set) => (op::URL_HOST, self.set(set), 0),
+            Test::UrlNamedHost => (op::URL_NAMED_HOST, 0, 0),
+            Test::SqlAllow(kinds, max) => (op::SQL_ALLOW, *kinds, *max),
+            Test::Int(cmp_op, n) => {
+                flags |= cmp_bits(*cmp_op);
+                let bytes = n.to_le_bytes();
+                let low = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+                let high = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+                (op::INT_CMP, low, high)
+            }
+            Test::Bool(value) => (op::BOOL_EQ, u32::from(*value), 0),
+            Test::Exists => (op::EXISTS, 0, 0),
+            Test::Type(mask) => (op::TYPE_IS, *mask, 0),
+            Test::OnlyKeys(set) => (op::ONLY_KEYS, self.set(set), 0),
+            Test::RoleHas(role) => (op::ROLE_HAS, self.string(role), 0),
+            Test::RoleAny(set) => (op::ROLE_ANY, self.set(set), 0),
+        };
+        let record = record([subject_code, operation, flags, 0], [path, a, b]);
+        intern(&mut self.tables.predicates, &mut self.predicate_ids, record)
+    }
+
+    fn test(&mut self, atom: &Atom, if_true: u32, if_false: u32) -> u32 {
+        // Skipping a test whose branches agree is sound only if the test cannot fault:
+        // otherwise the DAG would silently drop a deny that the policy's meaning requires.
+        if if_true == if_false && cannot_fault(atom) {
+            return if_true;
+        }
+        let predicate = self.predicate(atom);
+        let record = record([node::TEST, 0, 0, 0], [predicate, if_true, if_false]);
+        intern(&mut self.tables.nodes, &mut self.node_ids, record)
+    }
+
+    /// The node that evaluates `cond`, continuing at `if_true` or `if_false`.
+    fn lower(&mut self, cond: &Cond, if_true: u32, if_false: u32) -> u32 {
+        match cond {
+            Cond::True => if_true,
+            Cond::False => if_false,
+            Cond::Atom(atom) => self.test(atom, if_true, if_false),
+            Cond::Not(inner) => self.lower(inner, if_false, if_true),
+            Cond::And(parts) => {
+                parts.iter().rev().fold(if_true, |next, part| self.lower(part, next, if_false))
+            }
+            Cond::Or(parts) => {
+                parts.iter().rev().fold(if_false, |next, part| self.lower(part, if_true, next))
+            }
+        }
+    }
+
+    /// The entry node for `tool` (`None`: tools named nowhere in the policy).
+    fn chain(&mut self, policy: &Policy, tool: Option<&str>) -> u32 {
+        let default = self.tables.default_outcome;
+        let mut next = self.leaf(default);
+        for rule in policy.rules.iter().rev() {
+            let tool_cond = match (&rule.tools, tool) {
+                (None, _) => Cond::True,
+                (Some(matcher), Some(name)) => {
+                    let hit = matcher.exact.contains(name)
+                        || matcher.globs.iter().any(|glob| self.glob_matches(glob, name));
+                    if hit { Cond::True } else { Cond::False }
+                }
+                (Some(matcher), None) => Cond::any(
+                    matcher
+                        .globs
+                        .iter()
+                        .map(|glob| {
+                            Cond::Atom(Atom {
+                                subject: Subject::Tool,
+                                test: Test::Matches(PatternKind::NameGlob, glob.clone()),
+                                missing_is_false: false,
+                            })
+                        })
+                        .collect(),
+                ),
+            };
+            if tool_cond == Cond::False {
+                continue;
+            }
+            let outcome = self.outcome(outcome::RULE, &rule.verdict, Some(&rule.id));
+            let leaf = self.leaf(outcome);
+            let cond = Cond::all(vec![tool_cond, rule.condition.clone()]);
+            next = self.lower(&cond, leaf, next);
+        }
+        if let Some(schema) = tool.and_then(|name| policy.schemas.iter().find(|s| s.tool == name)) {
+            for (check, verdict) in schema.checks.iter().rev() {
+                let outcome = self.outcome(outcome::SCHEMA, verdict, None);
+                let leaf = self.leaf(outcome);
+                next = self.lower(check, next, leaf);
+            }
+        }
+        next
+    }
+
+    fn glob_matches(&self, glob: &str, name: &str) -> bool {
+        self.patterns
+            .get(&(PatternKind::NameGlob, glob.to_owned()))
+            .and_then(|bytes| Dfa::from_bytes(bytes).ok())
+            .is_some_and(|dfa| dfa.is_match(name.as_bytes()))
+    }
+}
+
+/// Whether evaluating `atom` can never fault, whatever the request.
+pub(crate) fn cannot_fault(atom: &Atom) -> bool {
+    match &atom.subject {
+        Subject::Method
+        | Subject::Server
+        | Subject::Tool
+        | Subject::PrincipalId
+        | Subject::PrincipalRoles => true,
+        // `has(...)` never faults; a one-segment path never crosses a non-object (the root is
+        // an object), so a type test that treats absence as false cannot fault either.
+        Subject::Arg(path) => {
+            atom.test == Test::Exists
+                || (path.len() == 1 && atom.missing_is_false && matches!(atom.test, Test::Type(_)))
+        }
+        Subject::Args => false,
+    }
+}
+
+fn cmp_bits(cmp_op: CmpOp) -> u8 {
+    let code = match cmp_op {
+        CmpOp::Eq => cmp::EQ,
+        CmpOp::Ne => cmp::NE,
+        CmpOp::Lt => cmp::LT,
+        CmpOp::Le => cmp::LE,
+        CmpOp::Gt => cmp::GT,
+        CmpOp::Ge => cmp::GE,
+    };
+    code << flag::CMP_SHIFT
+}
+
+fn record(head: [u8; 4], words: [u32; 3]) -> Record {
+    let mut out = [0u8; 16];
+    out[..4].copy_from_slice(&head);
+    for (index, word) in words.iter().enumerate() {
+        let start = 4 + index * 4;
+        out[start..start + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    out
+}
+
+fn intern(records: &mut Vec<Record>, ids: &mut HashMap<Record, u32>, record: Record) -> u32 {
+    if let Some(&id) = ids.get(&record) {
+        return id;
+    }
+    let id = u32::try_from(records.len()).unwrap_or(u32::MAX);
+    records.push(record);
+    ids.insert(record, id);
+    id
+}

@@ -1,0 +1,290 @@
+//! The policy YAML schema, version 1, as serde types with source spans.
+//!
+//! This is a boundary: `docs/policy-schema.md` documents it for authors, and any change that
+//! makes an old policy mean something else needs a new `version`. Unknown fields are errors so
+//! that a typo (`efect:`) never silently drops a rule's meaning.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+
+/// A policy file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    /// Schema version; must be 1.
+    pub version: Spanned<u32>,
+    /// The policy's name, recorded in the artifact and in audit records.
+    pub name: Spanned<String>,
+    /// Free text for people.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// What happens when no rule matches. Omitted means deny.
+    #[serde(default)]
+    pub default: Option<Spanned<DefaultSpec>>,
+    /// Argument schemas per exact tool name.
+    #[serde(default)]
+    pub tools: BTreeMap<String, Spanned<ToolSpec>>,
+    /// The rules.
+    #[serde(default)]
+    pub rules: Vec<Spanned<RuleSpec>>,
+}
+
+/// `default: deny` or `default: {effect: deny, reason: ..., risk: ...}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DefaultSpec {
+    /// Just the effect.
+    Effect(EffectName),
+    /// Effect with reason and risk.
+    Full(DefaultFull),
+}
+
+/// The long form of `default`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultFull {
+    /// The effect.
+    pub effect: EffectName,
+    /// The human reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The risk.
+    #[serde(default)]
+    pub risk: Option<RiskName>,
+}
+
+/// Effects as written in YAML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectName {
+    /// `allow`
+    Allow,
+    /// `deny`
+    Deny,
+    /// `require_approval`
+    RequireApproval,
+}
+
+/// Risks as written in YAML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskName {
+    /// `low`
+    Low,
+    /// `medium`
+    Medium,
+    /// `high`
+    High,
+    /// `critical`
+    Critical,
+}
+
+/// A string or a list of strings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The values as a list.
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(value) => vec![value.clone()],
+            OneOrMany::Many(values) => values.clone(),
+        }
+    }
+}
+
+/// One rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Unique id, used in decisions and audit records.
+    pub id: Spanned<String>,
+    /// What the rule decides when it matches.
+    pub effect: Spanned<EffectName>,
+    /// Why, for people.
+    pub reason: Spanned<String>,
+    /// Risk; defaults by effect (allow: low, require_approval: medium, deny: high).
+    #[serde(default)]
+    pub risk: Option<RiskName>,
+    /// MCP methods; defaults to `tools/call`; `"*"` for any.
+    #[serde(default)]
+    pub method: Option<Spanned<OneOrMany>>,
+    /// Upstream server names or globs; any when omitted.
+    #[serde(default)]
+    pub server: Option<Spanned<OneOrMany>>,
+    /// Tool names or globs; any when omitted.
+    #[serde(default)]
+    pub tool: Option<Spanned<OneOrMany>>,
+    /// Who may (or may not) make the call.
+    #[serde(default)]
+    pub principal: Option<Spanned<PrincipalSpec>>,
+    /// Constraints on named arguments: each listed argument must be present and satisfy
+    /// every constraint for the rule to match.
+    #[serde(default)]
+    pub args: BTreeMap<String, Spanned<ArgSpec>>,
+    /// A condition in the expression language (`grammar/GRAMMAR.md`).
+    #[serde(default)]
+    pub when: Option<Spanned<String>>,
+}
+
+/// Principal match.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalSpec {
+    /// Principal ids (any of).
+    #[serde(default)]
+    pub id: Option<OneOrMany>,
+    /// Roles (the principal must have at least one).
+    #[serde(default)]
+    pub roles: Option<OneOrMany>,
+}
+
+/// A tool's argument schema.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSpec {
+    /// Declared arguments.
+    #[serde(default)]
+    pub args: BTreeMap<String, Spanned<ArgSpec>>,
+    /// `deny` to refuse calls with arguments not declared in `args`.
+    #[serde(default)]
+    pub unknown_args: Option<UnknownArgs>,
+}
+
+/// What to do with undeclared arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownArgs {
+    /// Accept them.
+    Allow,
+    /// Deny the call.
+    Deny,
+}
+
+/// JSON types as written in YAML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeName {
+    /// `string`
+    String,
+    /// `integer`
+    Integer,
+    /// `number`
+    Number,
+    /// `boolean`
+    Boolean,
+    /// `array`
+    Array,
+    /// `object`
+    Object,
+    /// `null`
+    Null,
+}
+
+/// One type or several.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Types {
+    /// One type.
+    One(TypeName),
+    /// Any of several.
+    Many(Vec<TypeName>),
+}
+
+/// A scalar in an `enum` list.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Integer(i64),
+    /// A string.
+    String(String),
+}
+
+/// Constraints on one argument.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// JSON type(s).
+    #[serde(default, rename = "type")]
+    pub types: Option<Types>,
+    /// Tool schemas only: the argument must be present.
+    #[serde(default)]
+    pub required: Option<bool>,
+    /// Allowed values.
+    #[serde(default, rename = "enum")]
+    pub values: Option<Vec<Scalar>>,
+    /// Minimum length in characters (strings) or elements (arrays).
+    #[serde(default)]
+    pub min_length: Option<u32>,
+    /// Maximum length in characters (strings) or elements (arrays).
+    #[serde(default)]
+    pub max_length: Option<u32>,
+    /// Minimum value (inclusive, integers).
+    #[serde(default)]
+    pub minimum: Option<i64>,
+    /// Maximum value (inclusive, integers).
+    #[serde(default)]
+    pub maximum: Option<i64>,
+    /// A regular expression the string must match somewhere (anchor with `^...$`).
+    #[serde(default)]
+    pub pattern: Option<Spanned<String>>,
+    /// Filesystem path constraint.
+    #[serde(default)]
+    pub path: Option<Spanned<PathSpec>>,
+    /// URL constraint.
+    #[serde(default)]
+    pub url: Option<Spanned<UrlSpec>>,
+    /// SQL constraint.
+    #[serde(default)]
+    pub sql: Option<Spanned<SqlSpec>>,
+}
+
+/// `path:` constraint: prefixes (`/workspace`) or globs (`**/.env`), matched against the
+/// normalised path. `in` and `not_in` read the same in allow and deny rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathSpec {
+    /// The normalised path must be under one of these prefixes or match one of these globs.
+    #[serde(default, rename = "in")]
+    pub within: Vec<String>,
+    /// The normalised path must be under none of these and match none of these.
+    #[serde(default)]
+    pub not_in: Vec<String>,
+}
+
+/// `url:` constraint.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlSpec {
+    /// Allowed schemes (any when empty).
+    #[serde(default)]
+    pub schemes: Vec<String>,
+    /// Allowed hosts: exact names or `*.suffix` (any when empty).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Accept hosts written as IP addresses (`127.0.0.1`, `2130706433`); off by default.
+    #[serde(default)]
+    pub allow_ip_hosts: bool,
+}
+
+/// `sql:` constraint.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlSpec {
+    /// Allowed statement kinds (`select`, `insert`, ...).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Most statements in one argument (default 1: stacked queries deny).
+    #[serde(default)]
+    pub max_statements: Option<u32>,
+}

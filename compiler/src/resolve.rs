@@ -1,0 +1,1043 @@
+//! Resolution: the parsed YAML model becomes the resolved policy ([`crate::ir`]), with every
+//! error in the file reported at once.
+//!
+//! This is where meaning is checked: rule ids unique, names well formed, `when:` expressions
+//! type-correct, regexes and globs compilable (their DFAs are built here and kept for
+//! emission), path prefixes absolute and normal, SQL kinds known.
+
+use crate::dfa::{self, GlobStyle};
+use crate::diagnostic::{Diagnostic, Position};
+use crate::ir::{
+    Atom, CmpOp, Cond, NameMatcher, PatternKind, Policy, Rule, Schema, Subject, Test, Verdict,
+};
+use crate::model::{
+    ArgSpec, DefaultSpec, EffectName, PolicyFile, RiskName, RuleSpec, Scalar, ToolSpec, TypeName,
+    Types, UnknownArgs,
+};
+use mcppol_grammar::ast::{self, ExprKind, Literal, OperandKind, PathRoot};
+use mcppol_runtime::format::json_type;
+use mcppol_runtime::{Effect, Risk};
+use serde_saphyr::Spanned;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Compiled DFA blobs, keyed by pattern kind and text.
+pub type Patterns = BTreeMap<(PatternKind, String), Vec<u8>>;
+
+/// The methods a rule applies to when it names none.
+pub const DEFAULT_METHOD: &str = "tools/call";
+
+struct Resolver<'s> {
+    source: &'s str,
+    diagnostics: Vec<Diagnostic>,
+    patterns: Patterns,
+}
+
+/// Resolves a parsed policy. `source` is the YAML text (for positions inside `when:` strings)
+/// and `file_name` the name recorded in the artifact.
+///
+/// # Errors
+///
+/// Every problem found, in source order.
+pub fn resolve(
+    file: &PolicyFile,
+    source: &str,
+    file_name: &str,
+) -> Result<(Policy, Patterns), Vec<Diagnostic>> {
+    let mut resolver = Resolver { source, diagnostics: Vec::new(), patterns: Patterns::new() };
+    if file.version.value != 1 {
+        resolver.error(
+            Diagnostic::error(
+                "E0203",
+                format!("unsupported policy version `{}`", file.version.value),
+                Position::of(&file.version.referenced),
+            )
+            .with_help("this mcppol reads `version: 1`"),
+        );
+    }
+    if file.name.value.trim().is_empty() {
+        resolver.error(Diagnostic::error(
+            "E0205",
+            "the policy name is empty",
+            Position::of(&file.name.referenced),
+        ));
+    }
+    let default = resolver.default_verdict(file.default.as_ref());
+    let schemas =
+        file.tools.iter().map(|(tool, spec)| resolver.schema(tool, spec)).collect::<Vec<Schema>>();
+    let mut rules = Vec::new();
+    let mut seen: BTreeMap<String, Position> = BTreeMap::new();
+    for rule in &file.rules {
+        let at = Position::of(&rule.value.id.referenced);
+        if let Some(first) = seen.get(&rule.value.id.value) {
+            resolver.error(
+                Diagnostic::error(
+                    "E0204",
+                    format!("duplicate rule id `{}`", rule.value.id.value),
+                    at,
+                )
+                .with_help(format!("the first rule with this id is on line {}", first.line)),
+            );
+        }
+        seen.insert(rule.value.id.value.clone(), at);
+        if let Some(rule) = resolver.rule(rule) {
+            rules.push(rule);
+        }
+    }
+    // Canonical order: strongest effect first, then id. This makes the decision independent
+    // of the order rules appear in the file.
+    rules.sort_by(|a, b| b.verdict.effect.cmp(&a.verdict.effect).then_with(|| a.id.cmp(&b.id)));
+    if resolver.diagnostics.is_empty() {
+        let policy = Policy {
+            name: file.name.value.clone(),
+            source: file_name.to_owned(),
+            default,
+            schemas,
+            rules,
+        };
+        Ok((policy, resolver.patterns))
+    } else {
+        Err(resolver.diagnostics)
+    }
+}
+
+fn effect(name: EffectName) -> Effect {
+    match name {
+        EffectName::Allow => Effect::Allow,
+        EffectName::Deny => Effect::Deny,
+        EffectName::RequireApproval => Effect::RequireApproval,
+    }
+}
+
+fn risk(name: Option<RiskName>, effect: Effect) -> Risk {
+    match name {
+        Some(RiskName::Low) => Risk::Low,
+        Some(RiskName::Medium) => Risk::Medium,
+        Some(RiskName::High) => Risk::High,
+        Some(RiskName::Critical) => Risk::Critical,
+        None => match effect {
+            Effect::Allow => Risk::Low,
+            Effect::RequireApproval => Risk::Medium,
+            Effect::Deny => Risk::High,
+        },
+    }
+}
+
+fn arg_atom(path: &[String], test: Test, missing_is_false: bool) -> Cond {
+    Cond::Atom(Atom { subject: Subject::Arg(path.to_vec()), test, missing_is_false })
+}
+
+fn type_mask(types: &Types) -> u32 {
+    let list = match types {
+        Types::One(one) => vec![*one],
+        Types::Many(many) => many.clone(),
+    };
+    list.iter().fold(0, |mask, name| {
+        mask | match name {
+            TypeName::String => json_type::STRING,
+            TypeName::Integer => json_type::INTEGER,
+            TypeName::Number => json_type::NUMBER | json_type::INTEGER,
+            TypeName::Boolean => json_type::BOOLEAN,
+            TypeName::Array => json_type::ARRAY,
+            TypeName::Object => json_type::OBJECT,
+            TypeName::Null => json_type::NULL,
+        }
+    })
+}
+
+fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?', '['])
+}
+
+impl Resolver<'_> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn default_verdict(&mut self, spec: Option<&Spanned<DefaultSpec>>) -> Verdict {
+        let (effect_name, reason, risk_name) = match spec.map(|spec| &spec.value) {
+            None => (EffectName::Deny, None, None),
+            Some(DefaultSpec::Effect(name)) => (*name, None, None),
+            Some(DefaultSpec::Full(full)) => (full.effect, full.reason.clone(), full.risk),
+        };
+        let effect = effect(effect_name);
+        Verdict {
+            effect,
+            risk: risk(risk_name.or(Some(RiskName::Medium)), effect),
+            reason: reason.unwrap_or_else(|| match effect {
+                Effect::Deny => "no rule allows this call".to_owned(),
+                Effect::Allow => "no rule matched; the policy allows by default".to_owned(),
+                Effect::RequireApproval => {
+                    "no rule matched; the policy requires approval by default".to_owned()
+                }
+            }),
+            code: "policy.default".to_owned(),
+        }
+    }
+
+    fn pattern(&mut self, kind: PatternKind, text: &str, at: Position) -> bool {
+        if self.patterns.contains_key(&(kind, text.to_owned())) {
+            return true;
+        }
+        let built = match kind {
+            PatternKind::Regex => dfa::build_regex(text),
+            PatternKind::NameGlob => dfa::build_glob(text, GlobStyle::Name),
+            PatternKind::PathGlob => dfa::build_glob(text, GlobStyle::Path),
+        };
+        match built {
+            Ok(bytes) => {
+                self.patterns.insert((kind, text.to_owned()), bytes);
+                true
+            }
+            Err(error) => {
+                let code = match kind {
+                    PatternKind::Regex => "E0301",
+                    _ => "E0302",
+                };
+                // The builder's message already names the pattern and what is wrong with it.
+                let mut diagnostic = Diagnostic::error(code, error.message, at);
+                if let Some(help) = error.help {
+                    diagnostic = diagnostic.with_help(help);
+                }
+                self.error(diagnostic);
+                false
+            }
+        }
+    }
+
+    fn names(&mut self, values: &[String], kind: PatternKind, at: Position) -> NameMatcher {
+        let mut matcher = NameMatcher::default();
+        for value in values {
+            if value.is_empty() {
+                self.error(Diagnostic::error("E0206", "empty name in a match list", at));
+            } else if is_glob(value) {
+                if self.pattern(kind, value, at) && !matcher.globs.contains(value) {
+                    matcher.globs.push(value.clone());
+                }
+            } else {
+                matcher.exact.insert(value.clone());
+            }
+        }
+        matcher
+    }
+
+    fn matcher_cond(&self, subject: &Subject, matcher: &NameMatcher, kind: PatternKind) -> Cond {
+        let mut parts = Vec::new();
+        if !matcher.exact.is_empty() {
+            let test = if matcher.exact.len() == 1 {
+                Test::StrEq(matcher.exact.iter().next().cloned().unwrap_or_default())
+            } else {
+                Test::StrIn(matcher.exact.clone())
+            };
+            parts.push(Cond::Atom(Atom {
+                subject: subject.clone(),
+                test,
+                missing_is_false: false,
+            }));
+        }
+        for glob in &matcher.globs {
+            parts.push(Cond::Atom(Atom {
+                subject: subject.clone(),
+                test: Test::Matches(kind, glob.clone()),
+                missing_is_false: false,
+            }));
+        }
+        Cond::any(parts)
+    }
+
+    fn rule(&mut self, spanned: &Spanned<RuleSpec>) -> Option<Rule> {
+        let spec = &spanned.value;
+        let at = Position::of(&spec.id.referenced);
+        let errors_before = self.diagnostics.len();
+        if spec.id.value.trim().is_empty() {
+            self.error(Diagnostic::error("E0205", "the rule id is empty", at));
+        }
+        let effect = effect(spec.effect.value);
+        let mut parts = Vec::new();
+        // Method: default `tools/call`; `*` means any.
+        let methods = spec
+            .method
+            .as_ref()
+            .map_or_else(|| vec![DEFAULT_METHOD.to_owned()], |m| m.value.to_vec());
+        if !methods.iter().any(|m| m == "*") {
+            let method_at = spec.method.as_ref().map_or(at, |m| Position::of(&m.referenced));
+            let matcher = self.names(&methods, PatternKind::NameGlob, method_at);
+            parts.push(self.matcher_cond(&Subject::Method, &matcher, PatternKind::NameGlob));
+        }
+        if let Some(servers) = &spec.server {
+            let matcher = self.names(
+                &servers.value.to_vec(),
+                PatternKind::NameGlob,
+                Position::of(&servers.referenced),
+            );
+            parts.push(self.matcher_cond(&Subject::Server, &matcher, PatternKind::NameGlob));
+        }
+        let tools = spec.tool.as_ref().and_then(|tools| {
+            let values = tools.value.to_vec();
+            if values.iter().any(|t| t == "*") {
+                return None;
+            }
+            Some(self.names(&values, PatternKind::NameGlob, Position::of(&tools.referenced)))
+        });
+        if let Some(principal) = &spec.principal {
+            if let Some(ids) = &principal.value.id {
+                let ids: BTreeSet<String> = ids.to_vec().into_iter().collect();
+                let test = if ids.len() == 1 {
+                    Test::StrEq(ids.iter().next().cloned().unwrap_or_default())
+                } else {
+                    Test::StrIn(ids)
+                };
+                parts.push(Cond::Atom(Atom {
+                    subject: Subject::PrincipalId,
+                    test,
+                    missing_is_false: false,
+                }));
+            }
+            if let Some(roles) = &principal.value.roles {
+                let roles: BTreeSet<String> = roles.to_vec().into_iter().collect();
+                let test = if roles.len() == 1 {
+                    Test::RoleHas(roles.iter().next().cloned().unwrap_or_default())
+                } else {
+                    Test::RoleAny(roles)
+                };
+                parts.push(Cond::Atom(Atom {
+                    subject: Subject::PrincipalRoles,
+                    test,
+                    missing_is_false: false,
+                }));
+            }
+        }
+        for (name, arg) in &spec.args {
+            let arg_at = Position::of(&arg.referenced);
+            if arg.value.required.is_some() {
+                self.error(
+                    Diagnostic::error("E0207", format!("`required` is not allowed in a rule's argument `{name}`"), arg_at)
+                        .with_help("a rule's listed arguments must be present for it to match; declare required arguments under `tools:`"),
+                );
+            }
+            let path = vec![name.clone()];
+            // Presence first: a listed argument must be present, so that a negated
+            // constraint (`not_in`) can never match an absent argument.
+            parts.push(arg_atom(&path, Test::Exists, false));
+            let constraints = self.constraints(&path, &arg.value, arg_at, true);
+            parts.extend(constraints.into_iter().map(|(cond, _)| cond));
+        }
+        if let Some(cond) = spec.when.as_ref().and_then(|when| self.when(when)) {
+            parts.push(cond);
+        }
+        if self.diagnostics.len() > errors_before {
+            return None;
+        }
+        Some(Rule {
+            id: spec.id.value.clone(),
+            verdict: Verdict {
+                effect,
+                risk: risk(spec.risk, effect),
+                reason: spec.reason.value.clone(),
+                code: "policy.rule".to_owned(),
+            },
+            line: u32::try_from(at.line).unwrap_or(u32::MAX),
+            column: u32::try_from(at.column).unwrap_or(u32::MAX),
+            tools,
+            condition: Cond::all(parts),
+        })
+    }
+
+    fn schema(&mut self, tool: &str, spanned: &Spanned<ToolSpec>) -> Schema {
+        let at = Position::of(&spanned.referenced);
+        if is_glob(tool) || tool.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    "E0208",
+                    format!("tool schema key `{tool}` must be an exact tool name"),
+                    at,
+                )
+                .with_help("schemas apply to one tool each; globs are allowed only in rules"),
+            );
+        }
+        let spec = &spanned.value;
+        let mut checks = Vec::new();
+        let deny = |code: &str, reason: String| Verdict {
+            effect: Effect::Deny,
+            risk: Risk::High,
+            reason,
+            code: code.to_owned(),
+        };
+        if spec.unknown_args == Some(UnknownArgs::Deny) {
+            let keys: BTreeSet<String> = spec.args.keys().cloned().collect();
+            checks.push((
+                Cond::Atom(Atom {
+                    subject: Subject::Args,
+                    test: Test::OnlyKeys(keys),
+                    missing_is_false: false,
+                }),
+                deny(
+                    "args.schema.unknown",
+                    format!(
+                        "tool `{tool}` was called with an argument its schema does not declare"
+                    ),
+                ),
+            ));
+        }
+        for (name, arg) in &spec.args {
+            let path = vec![name.clone()];
+            if arg.value.required == Some(true) {
+                checks.push((
+                    arg_atom(&path, Test::Exists, false),
+                    deny(
+                        "args.schema.required",
+                        format!("tool `{tool}` requires argument `{name}`"),
+                    ),
+                ));
+            }
+            for (cond, what) in
+                self.constraints(&path, &arg.value, Position::of(&arg.referenced), true)
+            {
+                let code =
+                    if what == "type" { "args.schema.type" } else { "args.schema.constraint" };
+                // Schema constraints bind only present arguments; `required` covers absence.
+                let absent = Cond::Not(Box::new(arg_atom(&path, Test::Exists, false)));
+                checks.push((
+                    Cond::any(vec![absent, cond]),
+                    deny(
+                        code,
+                        format!("argument `{name}` of tool `{tool}` breaks its schema ({what})"),
+                    ),
+                ));
+            }
+        }
+        Schema { tool: tool.to_owned(), checks }
+    }
+
+    /// The conditions an argument spec imposes, each with a short name of the constraint.
+    fn constraints(
+        &mut self,
+        path: &[String],
+        spec: &ArgSpec,
+        at: Position,
+        missing_is_false: bool,
+    ) -> Vec<(Cond, &'static str)> {
+        let mut out = Vec::new();
+        let atom = |test| arg_atom(path, test, missing_is_false);
+        if let Some(types) = &spec.types {
+            out.push((atom(Test::Type(type_mask(types))), "type"));
+        }
+        if let Some(values) = &spec.values {
+            if values.is_empty() {
+                self.error(Diagnostic::error("E0209", "`enum` lists no values", at));
+            }
+            let strings: BTreeSet<String> = values
+                .iter()
+                .filter_map(|v| if let Scalar::String(s) = v { Some(s.clone()) } else { None })
+                .collect();
+            let mut alternatives = Vec::new();
+            if !strings.is_empty() {
+                alternatives.push(atom(Test::StrIn(strings)));
+            }
+            for value in values {
+                match value {
+                    Scalar::Integer(n) => alternatives.push(atom(Test::Int(CmpOp::Eq, *n))),
+                    Scalar::Bool(b) => alternatives.push(atom(Test::Bool(*b))),
+                    Scalar::String(_) => {}
+                }
+            }
+            // Values of several types: guard each alternative by its type so a string enum
+            // member never faults on an integer value and vice versa.
+            let mixed = values.iter().map(std::mem::discriminant).collect::<Vec<_>>();
+            let mixed = mixed.windows(2).any(|pair| pair.first() != pair.get(1));
+            if mixed {
+                alternatives = alternatives
+                    .into_iter()
+                    .map(|alternative| {
+                        let mask = match &alternative {
+                            Cond::Atom(Atom { test: Test::StrIn(_), .. }) => json_type::STRING,
+                            Cond::Atom(Atom { test: Test::Int(..), .. }) => json_type::NUMBER,
+                            _ => json_type::BOOLEAN,
+                        };
+                        Cond::all(vec![atom(Test::Type(mask)), alternative])
+                    })
+                    .collect();
+            }
+            out.push((Cond::any(alternatives), "enum"));
+        }
+        if let Some(min) = spec.min_length {
+            out.push((atom(Test::Len(CmpOp::Ge, min)), "min_length"));
+        }
+        if let Some(max) = spec.max_length {
+            out.push((atom(Test::Len(CmpOp::Le, max)), "max_length"));
+        }
+        if let Some(min) = spec.minimum {
+            out.push((atom(Test::Int(CmpOp::Ge, min)), "minimum"));
+        }
+        if let Some(max) = spec.maximum {
+            out.push((atom(Test::Int(CmpOp::Le, max)), "maximum"));
+        }
+        if let Some(pattern) = &spec.pattern {
+            let pattern_at = Position::of(&pattern.referenced);
+            if self.pattern(PatternKind::Regex, &pattern.value, pattern_at) {
+                out.push((
+                    atom(Test::Matches(PatternKind::Regex, pattern.value.clone())),
+                    "pattern",
+                ));
+            }
+        }
+        if let Some(paths) = &spec.path {
+            let path_at = Position::of(&paths.referenced);
+            if paths.value.within.is_empty() && paths.value.not_in.is_empty() {
+                self.error(Diagnostic::error(
+                    "E0210",
+                    "`path` lists neither `in` nor `not_in`",
+                    path_at,
+                ));
+            }
+            if !paths.value.within.is_empty() {
+                let allowed = self.path_list(path, &paths.value.within, path_at, missing_is_false);
+                out.push((allowed, "path"));
+            }
+            if !paths.value.not_in.is_empty() {
+                let denied = self.path_list(path, &paths.value.not_in, path_at, missing_is_false);
+                out.push((Cond::Not(Box::new(denied)), "path"));
+            }
+        }
+        if let Some(url) = &spec.url {
+            let url_at = Position::of(&url.referenced);
+            let url = &url.value;
+            // Parsing alone rejects userinfo, whitespace and other tricks; always test it.
+            if !url.allow_ip_hosts {
+                out.push((atom(Test::UrlNamedHost), "url"));
+            }
+            if !url.schemes.is_empty() {
+                let schemes = url.schemes.iter().map(|s| s.to_ascii_lowercase()).collect();
+                out.push((atom(Test::UrlScheme(schemes)), "url"));
+            }
+            if !url.hosts.is_empty() {
+                for host in &url.hosts {
+                    let bare = host.strip_prefix("*.").unwrap_or(host);
+                    // Labels of letters, digits, `-` and `_`: the only hosts the runtime's URL
+                    // parser accepts, so any other pattern could never match.
+                    let label_ok = |label: &str| {
+                        !label.is_empty()
+                            && label
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    };
+                    if !bare.split('.').all(label_ok) {
+                        self.error(
+                            Diagnostic::error("E0211", format!("invalid host pattern `{host}`"), url_at)
+                                .with_help("write an exact host (`api.github.com`) or `*.` followed by a domain (`*.docs.rs`)"),
+                        );
+                    }
+                }
+                let hosts = url.hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
+                out.push((atom(Test::UrlHost(hosts)), "url"));
+            }
+            if url.schemes.is_empty() && url.hosts.is_empty() && url.allow_ip_hosts {
+                out.push((atom(Test::UrlScheme(BTreeSet::new())), "url"));
+                self.error(
+                    Diagnostic::error("E0212", "`url` constrains nothing", url_at)
+                        .with_help("list `schemes` or `hosts`"),
+                );
+            }
+        }
+        if let Some(sql) = &spec.sql {
+            let sql_at = Position::of(&sql.referenced);
+            let mut kinds = mcppol_runtime::sql::KindSet::EMPTY;
+            for name in &sql.value.allow {
+                match mcppol_runtime::sql::StatementKind::from_name(&name.to_ascii_lowercase()) {
+                    Some(kind) => kinds.insert(kind),
+                    None => self.error(
+                        Diagnostic::error("E0213", format!("unknown SQL statement kind `{name}`"), sql_at)
+                            .with_help("see docs/policy-schema.md for the list (select, insert, update, delete, ...)"),
+                    ),
+                }
+            }
+            let max = sql.value.max_statements.unwrap_or(1);
+            if max == 0 {
+                self.error(Diagnostic::error(
+                    "E0214",
+                    "`max_statements` must be at least 1",
+                    sql_at,
+                ));
+            }
+            out.push((atom(Test::SqlAllow(kinds.bits(), max.max(1))), "sql"));
+        }
+        out
+    }
+
+    fn path_list(
+        &mut self,
+        path: &[String],
+        entries: &[String],
+        at: Position,
+        missing_is_false: bool,
+    ) -> Cond {
+        let mut prefixes = BTreeSet::new();
+        let mut alternatives = Vec::new();
+        for entry in entries {
+            if is_glob(entry) {
+                if self.pattern(PatternKind::PathGlob, entry, at) {
+                    alternatives.push(arg_atom(
+                        path,
+                        Test::PathGlob(entry.clone()),
+                        missing_is_false,
+                    ));
+                }
+                continue;
+            }
+            let mut buffer = vec![0u8; entry.len().max(1)];
+            match mcppol_runtime::path::normalize(entry.as_bytes(), &mut buffer) {
+                Ok(normal)
+                    if normal.first() == Some(&b'/')
+                        && (normal == entry.as_bytes()
+                            || entry.strip_suffix('/').is_some_and(|e| e.as_bytes() == normal)) =>
+                {
+                    prefixes.insert(String::from_utf8_lossy(normal).into_owned());
+                }
+                _ => self.error(
+                    Diagnostic::error(
+                        "E0215",
+                        format!("path prefix `{entry}` is not an absolute, normal path"),
+                        at,
+                    )
+                    .with_help("write prefixes like `/workspace` (no `..`, no NUL, no backslash)"),
+                ),
+            }
+        }
+        if !prefixes.is_empty() {
+            alternatives.insert(0, arg_atom(path, Test::PathPrefix(prefixes), missing_is_false));
+        }
+        Cond::any(alternatives)
+    }
+
+    /// Where byte `offset` of a `when:` expression is in the file. Exact for single-line
+    /// plain and quoted scalars without escapes before the offset; otherwise the scalar start.
+    fn expression_position(&self, when: &Spanned<String>, span: ast::Span) -> Position {
+        let start = Position::of(&when.referenced);
+        let line_text = self.source.lines().nth(start.line.saturating_sub(1)).unwrap_or("");
+        let scalar: String = line_text.chars().skip(start.column.saturating_sub(1)).collect();
+        let quoted = scalar.starts_with(['\'', '"']);
+        let body = if quoted { scalar.get(1..).unwrap_or("") } else { scalar.as_str() };
+        let prefix = when.value.get(..span.start).unwrap_or("");
+        let length = when.value.get(span.start..span.end).map_or(1, |s| s.chars().count().max(1));
+        if body.starts_with(prefix) {
+            Position {
+                line: start.line,
+                column: start.column + usize::from(quoted) + prefix.chars().count(),
+                length,
+            }
+        } else {
+            start
+        }
+    }
+
+    fn when(&mut self, when: &Spanned<String>) -> Option<Cond> {
+        match mcppol_grammar::parse(&when.value) {
+            Ok(expr) => {
+                let mut lowering = WhenLowering { resolver: self, when, failed: false };
+                let cond = lowering.expr(&expr);
+                if lowering.failed { None } else { Some(cond) }
+            }
+            Err(errors) => {
+                for error in errors {
+                    let at = self.expression_position(when, error.span);
+                    let mut diagnostic = Diagnostic::error(error.code, error.message, at);
+                    if let Some(help) = error.help {
+                        diagnostic = diagnostic.with_help(help);
+                    }
+                    self.error(diagnostic);
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Lowers one `when:` expression to a condition, reporting type errors.
+struct WhenLowering<'r, 's, 'w> {
+    resolver: &'r mut Resolver<'s>,
+    when: &'w Spanned<String>,
+    failed: bool,
+}
+
+/// What a path denotes, for type checking.
+enum Target {
+    Text(Subject),
+    Roles,
+    Arg(Vec<String>),
+}
+
+impl WhenLowering<'_, '_, '_> {
+    fn fail(&mut self, code: &'static str, message: String, span: ast::Span, help: &str) -> Cond {
+        let at = self.resolver.expression_position(self.when, span);
+        let mut diagnostic = Diagnostic::error(code, message, at);
+        if !help.is_empty() {
+            diagnostic = diagnostic.with_help(help.to_owned());
+        }
+        self.resolver.error(diagnostic);
+        self.failed = true;
+        Cond::False
+    }
+
+    fn text(&self, span: ast::Span) -> String {
+        self.when.value.get(span.start..span.end).unwrap_or("").to_owned()
+    }
+
+    fn target(&mut self, path: &ast::Path) -> Option<Target> {
+        let segments = &path.segments;
+        let target = match path.root {
+            PathRoot::Args if !segments.is_empty() => Target::Arg(segments.clone()),
+            PathRoot::Method if segments.is_empty() => Target::Text(Subject::Method),
+            PathRoot::Server if segments.is_empty() => Target::Text(Subject::Server),
+            PathRoot::Tool if segments.is_empty() => Target::Text(Subject::Tool),
+            PathRoot::Principal
+                if segments.len() == 1 && segments.first().is_some_and(|s| s == "id") =>
+            {
+                Target::Text(Subject::PrincipalId)
+            }
+            PathRoot::Principal
+                if segments.len() == 1 && segments.first().is_some_and(|s| s == "roles") =>
+            {
+                Target::Roles
+            }
+            _ => {
+                let text = self.text(path.span);
+                self.fail(
+                    "E0303",
+                    format!("`{text}` is not something a condition can read"),
+                    path.span,
+                    "use `args.NAME...`, `principal.id`, `principal.roles`, `method`, `server` or `tool`",
+                );
+                return None;
+            }
+        };
+        if let Target::Arg(segments) = &target
+            && segments.iter().any(|s| s.contains('\0') || s.is_empty())
+        {
+            self.fail(
+                "E0303",
+                "argument names must be non-empty and contain no NUL".to_owned(),
+                path.span,
+                "",
+            );
+            return None;
+        }
+        Some(target)
+    }
+
+    fn atom(&self, target: Target, test: Test) -> Cond {
+        let subject = match target {
+            Target::Text(subject) => subject,
+            Target::Roles => Subject::PrincipalRoles,
+            Target::Arg(path) => Subject::Arg(path),
+        };
+        Cond::Atom(Atom { subject, test, missing_is_false: false })
+    }
+
+    fn expr(&mut self, expr: &ast::Expr) -> Cond {
+        match &expr.kind {
+            ExprKind::Or(a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Cond::Or(vec![a, b])
+            }
+            ExprKind::And(a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Cond::And(vec![a, b])
+            }
+            ExprKind::Not(inner) => Cond::Not(Box::new(self.expr(inner))),
+            ExprKind::Bool(true) => Cond::True,
+            ExprKind::Bool(false) => Cond::False,
+            ExprKind::Has(path) => match self.target(path) {
+                Some(Target::Arg(segments)) => self.atom(Target::Arg(segments), Test::Exists),
+                Some(_) => self.fail(
+                    "E0304",
+                    "`has` applies only to `args` paths".to_owned(),
+                    path.span,
+                    "method, server, tool and principal are always present",
+                ),
+                None => Cond::False,
+            },
+            ExprKind::Truthy(path) => match self.target(path) {
+                Some(Target::Arg(segments)) => self.atom(Target::Arg(segments), Test::Bool(true)),
+                Some(_) => self.fail(
+                    "E0305",
+                    format!("`{}` is not a boolean", self.text(path.span)),
+                    path.span,
+                    "compare it, e.g. `tool == \"fs.read\"`",
+                ),
+                None => Cond::False,
+            },
+            ExprKind::Compare { lhs, op, rhs } => self.compare(lhs, *op, rhs, expr.span),
+            ExprKind::In { value, list } => self.membership(value, list, expr.span),
+            ExprKind::StrPredicate { subject, op, pattern } => {
+                let Some(literal) = string_literal(pattern) else {
+                    return self.fail(
+                        "E0306",
+                        "the right side of a string predicate must be a string literal".to_owned(),
+                        pattern.span,
+                        "",
+                    );
+                };
+                let OperandKind::Path(path) = &subject.kind else {
+                    return self.fail(
+                        "E0306",
+                        "the left side of a string predicate must be a path".to_owned(),
+                        subject.span,
+                        "",
+                    );
+                };
+                let Some(target) = self.target(path) else { return Cond::False };
+                match (target, op) {
+                    (Target::Roles, ast::StrOp::Contains) => {
+                        self.atom(Target::Roles, Test::RoleHas(literal))
+                    }
+                    (Target::Roles, _) => self.fail(
+                        "E0307",
+                        "`principal.roles` is a list; use `principal.roles contains \"ROLE\"`"
+                            .to_owned(),
+                        expr.span,
+                        "",
+                    ),
+                    (target, ast::StrOp::StartsWith) => self.atom(target, Test::Prefix(literal)),
+                    (target, ast::StrOp::EndsWith) => self.atom(target, Test::Suffix(literal)),
+                    (target, ast::StrOp::Contains) => self.atom(target, Test::Contains(literal)),
+                }
+            }
+            ExprKind::Matches { subject, regex, regex_span } => {
+                let OperandKind::Path(path) = &subject.kind else {
+                    return self.fail(
+                        "E0306",
+                        "the left side of `matches` must be a path".to_owned(),
+                        subject.span,
+                        "",
+                    );
+                };
+                let Some(target) = self.target(path) else { return Cond::False };
+                if matches!(target, Target::Roles) {
+                    return self.fail(
+                        "E0307",
+                        "`principal.roles` is a list and cannot be matched".to_owned(),
+                        expr.span,
+                        "",
+                    );
+                }
+                let at = self.resolver.expression_position(self.when, *regex_span);
+                if self.resolver.pattern(PatternKind::Regex, regex, at) {
+                    self.atom(target, Test::Matches(PatternKind::Regex, regex.clone()))
+                } else {
+                    self.failed = true;
+                    Cond::False
+                }
+            }
+        }
+    }
+
+    fn compare(
+        &mut self,
+        lhs: &ast::Operand,
+        op: ast::CompareOp,
+        rhs: &ast::Operand,
+        span: ast::Span,
+    ) -> Cond {
+        // Normalise to `path OP literal`.
+        let (subject, op, literal) = match (&lhs.kind, &rhs.kind) {
+            (OperandKind::Path(_) | OperandKind::Len(_), OperandKind::Literal(lit)) => {
+                (lhs, op, lit.clone())
+            }
+            (OperandKind::Literal(lit), OperandKind::Path(_) | OperandKind::Len(_)) => {
+                (rhs, flip(op), lit.clone())
+            }
+            _ => {
+                return self.fail(
+                    "E0308",
+                    "a comparison needs a path on one side and a literal on the other".to_owned(),
+                    span,
+                    "e.g. `args.limit <= 100` or `tool == \"fs.read\"`",
+                );
+            }
+        };
+        let cmp = cmp_op(op);
+        match &subject.kind {
+            OperandKind::Len(path) => {
+                let Some(target) = self.target(path) else { return Cond::False };
+                let Target::Arg(segments) = target else {
+                    return self.fail(
+                        "E0309",
+                        "`len` applies only to `args` paths".to_owned(),
+                        path.span,
+                        "",
+                    );
+                };
+                let Literal::Integer(n) = literal else {
+                    return self.fail(
+                        "E0310",
+                        "`len(...)` compares with an integer".to_owned(),
+                        span,
+                        "",
+                    );
+                };
+                match u32::try_from(n) {
+                    Ok(n) => self.atom(Target::Arg(segments), Test::Len(cmp, n)),
+                    Err(_) => self.fail(
+                        "E0310",
+                        format!("length bound `{n}` is out of range"),
+                        span,
+                        "lengths are between 0 and 4294967295",
+                    ),
+                }
+            }
+            OperandKind::Path(path) => {
+                let Some(target) = self.target(path) else { return Cond::False };
+                match (target, literal) {
+                    (Target::Roles, _) => self.fail(
+                        "E0307",
+                        "`principal.roles` is a list; use `principal.roles contains \"ROLE\"`"
+                            .to_owned(),
+                        span,
+                        "",
+                    ),
+                    (target, Literal::String(s)) => match cmp {
+                        CmpOp::Eq => self.atom(target, Test::StrEq(s)),
+                        CmpOp::Ne => Cond::Not(Box::new(self.atom(target, Test::StrEq(s)))),
+                        _ => self.fail(
+                            "E0311",
+                            "strings compare only with `==` and `!=`".to_owned(),
+                            span,
+                            "use `starts_with`, `ends_with`, `contains` or `matches`",
+                        ),
+                    },
+                    (Target::Arg(segments), Literal::Integer(n)) => {
+                        self.atom(Target::Arg(segments), Test::Int(cmp, n))
+                    }
+                    (Target::Arg(segments), Literal::Bool(b)) => match cmp {
+                        CmpOp::Eq => self.atom(Target::Arg(segments), Test::Bool(b)),
+                        CmpOp::Ne => self.atom(Target::Arg(segments), Test::Bool(!b)),
+                        _ => self.fail(
+                            "E0311",
+                            "booleans compare only with `==` and `!=`".to_owned(),
+                            span,
+                            "",
+                        ),
+                    },
+                    (Target::Text(_), _) => self.fail(
+                        "E0312",
+                        format!("`{}` is a string", self.text(path.span)),
+                        span,
+                        "compare it with a string literal",
+                    ),
+                }
+            }
+            _ => self.fail("E0308", "a comparison needs a path on one side".to_owned(), span, ""),
+        }
+    }
+
+    fn membership(&mut self, value: &ast::Operand, list: &ast::Operand, span: ast::Span) -> Cond {
+        match (&value.kind, &list.kind) {
+            (OperandKind::Literal(Literal::String(role)), OperandKind::Path(path)) => {
+                match self.target(path) {
+                    Some(Target::Roles) => self.atom(Target::Roles, Test::RoleHas(role.clone())),
+                    Some(_) => self.fail(
+                        "E0313",
+                        "`in` with a path on the right needs `principal.roles`".to_owned(),
+                        list.span,
+                        "",
+                    ),
+                    None => Cond::False,
+                }
+            }
+            (OperandKind::Path(path), OperandKind::List(items)) => {
+                let Some(target) = self.target(path) else { return Cond::False };
+                if matches!(target, Target::Roles) {
+                    let roles: BTreeSet<String> = items
+                        .iter()
+                        .filter_map(
+                            |l| if let Literal::String(s) = l { Some(s.clone()) } else { None },
+                        )
+                        .collect();
+                    if roles.len() != items.len() || roles.is_empty() {
+                        return self.fail(
+                            "E0313",
+                            "role lists hold strings".to_owned(),
+                            list.span,
+                            "",
+                        );
+                    }
+                    // `principal.roles in [...]` reads as "has any of".
+                    return self.atom(Target::Roles, Test::RoleAny(roles));
+                }
+                let strings: BTreeSet<String> = items
+                    .iter()
+                    .filter_map(|l| if let Literal::String(s) = l { Some(s.clone()) } else { None })
+                    .collect();
+                let integers: Vec<i64> = items
+                    .iter()
+                    .filter_map(|l| if let Literal::Integer(n) = l { Some(*n) } else { None })
+                    .collect();
+                if items.is_empty() {
+                    return Cond::False;
+                }
+                if strings.len() + integers.len() < items.len()
+                    || (!strings.is_empty() && !integers.is_empty())
+                {
+                    return self.fail(
+                        "E0313",
+                        "an `in` list must hold only strings or only integers".to_owned(),
+                        list.span,
+                        "",
+                    );
+                }
+                if !strings.is_empty() {
+                    return self.atom(target, Test::StrIn(strings));
+                }
+                let Target::Arg(segments) = target else {
+                    return self.fail(
+                        "E0312",
+                        format!("`{}` is a string", self.text(path.span)),
+                        span,
+                        "",
+                    );
+                };
+                Cond::Or(
+                    integers
+                        .into_iter()
+                        .map(|n| self.atom(Target::Arg(segments.clone()), Test::Int(CmpOp::Eq, n)))
+                        .collect(),
+                )
+            }
+            _ => self.fail(
+                "E0313",
+                "`in` needs a path and a literal list, or a string and `principal.roles`"
+                    .to_owned(),
+                span,
+                "e.g. `args.mode in [\"r\", \"rw\"]` or `\"admin\" in principal.roles`",
+            ),
+        }
+    }
+}
+
+fn string_literal(operand: &ast::Operand) -> Option<String> {
+    match &operand.kind {
+        OperandKind::Literal(Literal::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn cmp_op(op: ast::CompareOp) -> CmpOp {
+    match op {
+        ast::CompareOp::Eq => CmpOp::Eq,
+        ast::CompareOp::Ne => CmpOp::Ne,
+        ast::CompareOp::Lt => CmpOp::Lt,
+        ast::CompareOp::Le => CmpOp::Le,
+        ast::CompareOp::Gt => CmpOp::Gt,
+        ast::CompareOp::Ge => CmpOp::Ge,
+    }
+}
+
+/// `lit OP path` is `path flip(OP) lit`.
+fn flip(op: ast::CompareOp) -> ast::CompareOp {
+    match op {
+        ast::CompareOp::Lt => ast::CompareOp::Gt,
+        ast::CompareOp::Le => ast::CompareOp::Ge,
+        ast::CompareOp::Gt => ast::CompareOp::Lt,
+        ast::CompareOp::Ge => ast::CompareOp::Le,
+        other => other,
+    }
+}

@@ -1,0 +1,366 @@
+//! Evaluation: walk the decision DAG for one request, with no allocation and bounded steps.
+//!
+//! # Semantics
+//!
+//! 1. The arguments are parsed strictly (see [`crate::json`]); any problem denies with the
+//!    JSON error's code before any rule is looked at.
+//! 2. The walk starts at the tool's entry node (or the fallback entry for unlisted tools) and
+//!    follows `TEST` nodes until a `DECIDE` node names the outcome.
+//! 3. A predicate that reads an absent argument is false when its `MISSING_IS_FALSE` flag is
+//!    set (argument constraints of a rule: the rule does not match) and otherwise a fault
+//!    (`args.missing`): conditions never silently treat "absent" as "anything".
+//! 4. A predicate applied to a value of the wrong JSON type faults with `args.type`.
+//! 5. A fault ends the walk with a deny, risk high, no rule, and the fault's code.
+
+use crate::format::{self, cmp, json_type, op, read_u8, read_u32, subject};
+use crate::json::{self, JsonStr, Kind, Value};
+use crate::{Decision, Effect, Program, Request, Risk, Scratch, limits, path, sql, url};
+use core::cmp::Ordering;
+
+/// Why evaluation stopped early. Always becomes a deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub(crate) code: &'static str,
+    pub(crate) reason: &'static str,
+}
+
+const ARG_MISSING: Fault =
+    Fault { code: "args.missing", reason: "a condition reads an argument that is absent" };
+const ARG_TYPE: Fault =
+    Fault { code: "args.type", reason: "an argument has a JSON type the policy does not accept" };
+const STRING_TOO_LONG: Fault = Fault {
+    code: "limit.string_too_long",
+    reason: "an argument string the policy inspects exceeds the runtime limit",
+};
+const CORRUPT: Fault = Fault {
+    code: "internal.corrupt_program",
+    reason: "the program broke an invariant its verifier should have proved",
+};
+
+impl Fault {
+    fn decision<'p>(self) -> Decision<'p> {
+        Decision {
+            effect: Effect::Deny,
+            risk: Risk::High,
+            code: self.code,
+            reason: self.reason,
+            rule: None,
+        }
+    }
+}
+
+impl<'a> Program<'a> {
+    /// Decides `request`.
+    ///
+    /// Allocates nothing and takes at most one step per DAG node. The decision depends only on
+    /// the artifact bytes and the request.
+    ///
+    /// # Panics
+    ///
+    /// Never, for any request.
+    pub fn evaluate(&self, request: &Request<'_>, scratch: &mut Scratch) -> Decision<'a> {
+        let Scratch { tape, text, path } = scratch;
+        let args = match json::parse(request.args, tape) {
+            Ok(args) => args,
+            Err(error) => {
+                return Fault {
+                    code: error.code(),
+                    reason: "the arguments are not a valid JSON object",
+                }
+                .decision();
+            }
+        };
+        let mut context = Context { request, args: args.root(), text, path };
+        let mut index = self.entry(request.tool);
+        // INVARIANT (forward-edges): each step moves to a strictly smaller node index, so the
+        // loop ends within `index + 1` steps; the counter is a second line of defence.
+        for _ in 0..=self.nodes.count {
+            let record = self.nodes.get(index);
+            let a = read_u32(record, 4).unwrap_or(u32::MAX);
+            match read_u8(record, 0) {
+                Some(format::node::DECIDE) => return self.outcome(a),
+                Some(format::node::TEST) => {
+                    let next = match self.test(a, &mut context) {
+                        Ok(true) => read_u32(record, 8),
+                        Ok(false) => read_u32(record, 12),
+                        Err(fault) => return fault.decision(),
+                    };
+                    match next {
+                        Some(next) if next < index => index = next,
+                        _ => return CORRUPT.decision(),
+                    }
+                }
+                _ => return CORRUPT.decision(),
+            }
+        }
+        CORRUPT.decision()
+    }
+
+    /// The entry node for `tool`: binary search of the sorted tool table.
+    fn entry(&self, tool: &str) -> u32 {
+        let needle = tool.as_bytes();
+        let (mut low, mut high) = (0u32, self.tools.count);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let record = self.tools.get(middle);
+            let name = self.string_bytes(read_u32(record, 0).unwrap_or(u32::MAX));
+            match name.cmp(needle) {
+                Ordering::Less => low = middle + 1,
+                Ordering::Greater => high = middle,
+                Ordering::Equal => return read_u32(record, 4).unwrap_or(self.fallback_entry),
+            }
+        }
+        self.fallback_entry
+    }
+
+    fn outcome(&self, index: u32) -> Decision<'a> {
+        let record = self.outcomes.get(index);
+        let rule = read_u32(record, 4).unwrap_or(format::NO_RULE);
+        let decision = Decision {
+            effect: read_u8(record, 1).and_then(Effect::from_u8).unwrap_or(Effect::Deny),
+            risk: read_u8(record, 2).and_then(Risk::from_u8).unwrap_or(Risk::High),
+            reason: self.string(read_u32(record, 8).unwrap_or(u32::MAX)).unwrap_or(""),
+            code: self.string(read_u32(record, 12).unwrap_or(u32::MAX)).unwrap_or(""),
+            rule: if rule == format::NO_RULE {
+                None
+            } else {
+                self.string(read_u32(self.rules.get(rule), 0).unwrap_or(u32::MAX))
+            },
+        };
+        // A corrupt record could only have come from a broken verifier; never let it allow.
+        if decision.code.is_empty() { CORRUPT.decision() } else { decision }
+    }
+
+    /// Evaluates predicate `index` against the request.
+    fn test(&self, index: u32, context: &mut Context<'_, '_>) -> Result<bool, Fault> {
+        let record = self.predicates.get(index);
+        let subject = read_u8(record, 0).unwrap_or(0);
+        let operation = read_u8(record, 1).unwrap_or(0);
+        let flags = read_u8(record, 2).unwrap_or(0);
+        let a = read_u32(record, 8).unwrap_or(u32::MAX);
+        let b = read_u32(record, 12).unwrap_or(u32::MAX);
+        let request = context.request;
+        match subject {
+            subject::METHOD => self.test_text(operation, a, b, request.method.as_bytes(), context),
+            subject::SERVER => self.test_text(operation, a, b, request.server.as_bytes(), context),
+            subject::TOOL => self.test_text(operation, a, b, request.tool.as_bytes(), context),
+            subject::PRINCIPAL_ID => {
+                self.test_text(operation, a, b, request.principal_id.as_bytes(), context)
+            }
+            subject::PRINCIPAL_ROLES => Ok(match operation {
+                op::ROLE_HAS => {
+                    let role = self.string_bytes(a);
+                    request.principal_roles.iter().any(|r| r.as_bytes() == role)
+                }
+                _ => request.principal_roles.iter().any(|r| self.set_contains(a, r.as_bytes())),
+            }),
+            subject::ARGS => self.test_only_keys(a, context),
+            subject::ARG => {
+                let path = self.string_bytes(read_u32(record, 4).unwrap_or(u32::MAX));
+                // `has(...)` asks "is it there?": a non-object on the way means no, not a fault.
+                let found = match lookup(context.args, path) {
+                    Err(_) if operation == op::EXISTS => return Ok(false),
+                    other => other?,
+                };
+                match found {
+                    None if operation == op::EXISTS => Ok(false),
+                    None if flags & format::flag::MISSING_IS_FALSE != 0 => Ok(false),
+                    None => Err(ARG_MISSING),
+                    Some(value) => self.test_value(operation, flags, a, b, value, context),
+                }
+            }
+            _ => Err(CORRUPT),
+        }
+    }
+
+    fn test_value(
+        &self,
+        operation: u8,
+        flags: u8,
+        a: u32,
+        b: u32,
+        value: Value<'_>,
+        context: &mut Context<'_, '_>,
+    ) -> Result<bool, Fault> {
+        let comparison = (flags & format::flag::CMP_MASK) >> format::flag::CMP_SHIFT;
+        match operation {
+            op::EXISTS => Ok(true),
+            op::TYPE_IS => Ok(type_bits(value) & a != 0),
+            op::BOOL_EQ => Ok(value.as_bool().ok_or(ARG_TYPE)? == (a == 1)),
+            op::INT_CMP => {
+                let number = value.number().ok_or(ARG_TYPE)?;
+                let bound = i64::from_le_bytes(wide(a, b));
+                Ok(compare(number.cmp_i64(bound), comparison))
+            }
+            op::LEN_CMP => {
+                let len = match value.kind() {
+                    Kind::String => value.string().ok_or(ARG_TYPE)?.char_count(),
+                    Kind::Array => value.len(),
+                    _ => return Err(ARG_TYPE),
+                };
+                Ok(compare(len.cmp(&(a as usize)), comparison))
+            }
+            _ => {
+                let string = value.string().ok_or(ARG_TYPE)?;
+                let text = unescaped(string, context.text)?;
+                // `text` borrows the scratch text buffer; the path buffer is separate.
+                test_text_with(self, operation, a, b, text, &mut context.path[..])
+            }
+        }
+    }
+
+    fn test_text(
+        &self,
+        operation: u8,
+        a: u32,
+        b: u32,
+        text: &[u8],
+        context: &mut Context<'_, '_>,
+    ) -> Result<bool, Fault> {
+        test_text_with(self, operation, a, b, text, &mut context.path[..])
+    }
+
+    fn test_only_keys(&self, set: u32, context: &mut Context<'_, '_>) -> Result<bool, Fault> {
+        for (key, _) in context.args.members() {
+            if !self.set_contains(set, unescaped(key, context.text)?) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Working state for one evaluation.
+struct Context<'r, 's> {
+    request: &'r Request<'r>,
+    args: Value<'s>,
+    text: &'s mut [u8],
+    path: &'s mut [u8],
+}
+
+fn test_text_with(
+    program: &Program<'_>,
+    operation: u8,
+    a: u32,
+    b: u32,
+    text: &[u8],
+    path_buffer: &mut [u8],
+) -> Result<bool, Fault> {
+    match operation {
+        op::STR_EQ => Ok(text == program.string_bytes(a)),
+        op::STR_IN => Ok(program.set_contains(a, text)),
+        op::STR_PREFIX => Ok(text.starts_with(program.string_bytes(a))),
+        op::STR_SUFFIX => Ok(text.ends_with(program.string_bytes(a))),
+        op::STR_CONTAINS => Ok(contains(text, program.string_bytes(a))),
+        op::STR_MATCHES => Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(text)),
+        op::PATH_PREFIX | op::PATH_GLOB => {
+            let normalized = path::normalize(text, path_buffer).map_err(|error| Fault {
+                code: error.code(),
+                reason: "the path argument cannot be normalised safely",
+            })?;
+            if operation == op::PATH_GLOB {
+                return Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
+            }
+            Ok(set_members(program, a).any(|prefix| path::has_prefix(normalized, prefix)))
+        }
+        op::URL_SCHEME | op::URL_HOST | op::URL_NAMED_HOST => {
+            let parsed = url::parse(text).map_err(|error| Fault {
+                code: error.code(),
+                reason: "the URL argument cannot be parsed safely",
+            })?;
+            Ok(match operation {
+                op::URL_SCHEME => {
+                    set_members(program, a).any(|scheme| parsed.scheme.eq_ignore_ascii_case(scheme))
+                }
+                op::URL_HOST => {
+                    set_members(program, a).any(|pattern| url::host_matches(parsed.host, pattern))
+                }
+                _ => !url::is_ip_literal(parsed.host),
+            })
+        }
+        op::SQL_ALLOW => {
+            let summary = sql::analyze(text).map_err(|error| Fault {
+                code: error.code(),
+                reason: "the SQL argument cannot be classified safely",
+            })?;
+            let allowed = sql::KindSet::from_bits(a).ok_or(CORRUPT)?;
+            // An empty query is not a SELECT: at least one statement, at most `b`.
+            Ok(summary.kinds.is_subset_of(allowed) && (1..=b).contains(&summary.statement_count))
+        }
+        _ => Err(CORRUPT),
+    }
+}
+
+/// The unescaped bytes of `string`: borrowed from the input when it has no escapes, else
+/// decoded into `buffer`. Either way, longer than [`limits::STRING_BYTES_MAX`] is a fault, so
+/// the limit does not depend on how the string happened to be spelled.
+fn unescaped<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], Fault> {
+    let raw = string.raw();
+    if raw.contains(&b'\\') {
+        string.unescape_into(buffer).ok_or(STRING_TOO_LONG)
+    } else if raw.len() > limits::STRING_BYTES_MAX {
+        Err(STRING_TOO_LONG)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// The strings of set `id`, in order.
+fn set_members<'p>(program: &Program<'p>, id: u32) -> impl Iterator<Item = &'p [u8]> + use<'p> {
+    let members = program.set(id);
+    let program = *program;
+    members
+        .chunks_exact(4)
+        .map(move |chunk| program.string_bytes(read_u32(chunk, 0).unwrap_or(u32::MAX)))
+}
+
+/// Follows a NUL-joined argument path from the arguments object. `Ok(None)` when a segment is
+/// absent; a fault when a segment is applied to something that is not an object.
+fn lookup<'s>(root: Value<'s>, path: &[u8]) -> Result<Option<Value<'s>>, Fault> {
+    let mut value = root;
+    for segment in path.split(|&byte| byte == 0) {
+        if value.kind() != Kind::Object {
+            return Err(ARG_TYPE);
+        }
+        match value.get(segment) {
+            Some(child) => value = child,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(value))
+}
+
+fn type_bits(value: Value<'_>) -> u32 {
+    match value.kind() {
+        Kind::Null => json_type::NULL,
+        Kind::Bool => json_type::BOOLEAN,
+        Kind::Number => {
+            let integral = value.number().is_some_and(|number| number.is_integer());
+            json_type::NUMBER | if integral { json_type::INTEGER } else { 0 }
+        }
+        Kind::String => json_type::STRING,
+        Kind::Array => json_type::ARRAY,
+        Kind::Object => json_type::OBJECT,
+    }
+}
+
+fn compare(ordering: Ordering, comparison: u8) -> bool {
+    match comparison {
+        cmp::EQ => ordering == Ordering::Equal,
+        cmp::NE => ordering != Ordering::Equal,
+        cmp::LT => ordering == Ordering::Less,
+        cmp::LE => ordering != Ordering::Greater,
+        cmp::GT => ordering == Ordering::Greater,
+        _ => ordering != Ordering::Less,
+    }
+}
+
+fn wide(low: u32, high: u32) -> [u8; 8] {
+    let [a, b, c, d] = low.to_le_bytes();
+    let [e, f, g, h] = high.to_le_bytes();
+    [a, b, c, d, e, f, g, h]
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
+}

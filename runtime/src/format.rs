@@ -1,0 +1,319 @@
+//! The artifact wire format, version 1: the normative specification of the `.mcpb` file.
+//!
+//! An artifact is a flat, little-endian byte string. Nothing in it is aligned, so the runtime
+//! reads any `&[u8]` the host hands it, wherever it lives. Every integer is read with
+//! `from_le_bytes` over a bounds-checked slice; there are no pointers, only indices that
+//! [`crate::Program::from_bytes`] checks once, before any evaluation.
+//!
+//! # Layout
+//!
+//! ```text
+//! Header (64 bytes)
+//!   0  [u8; 8]   magic             b"MCPPOL\0\x1a"
+//!   8  u16       format_major      FORMAT_MAJOR; a reader rejects any other major
+//!   10 u16       format_minor      a reader rejects a minor greater than its own
+//!   12 u32       header_len        64
+//!   16 u32       total_len         length of the whole artifact; must equal the input length
+//!   20 u32       section_count     SECTION_COUNT
+//!   24 u32       checksum          CRC-32C of the whole artifact with this field read as 0
+//!   28 u32       flags             0 (reserved)
+//!   32 [u8; 32]  content_hash      SHA-256 of the whole artifact with `checksum` and
+//!                                  `content_hash` read as zeros: the identity of the policy
+//! Section table (SECTION_COUNT × 12 bytes), in kind order 1, 2, ..., SECTION_COUNT
+//!   u32 kind, u32 offset, u32 len
+//! Sections, contiguous and in table order: the first starts right after the table, each next
+//! one where the previous ends, and the last ends at total_len.
+//! ```
+//!
+//! | kind | section | contents |
+//! |---|---|---|
+//! | 1 | META | `name: StrId, source: StrId, default_outcome: u32, fallback_entry: NodeId` (16 bytes) |
+//! | 2 | STRINGS | `count: u32`, `count × (offset: u32, len: u32)` into the bytes that follow; each string is UTF-8 |
+//! | 3 | SETS | `count: u32`, `count × (start: u32, len: u32)` into the `u32` StrId array that follows; each set's strings strictly increasing by bytes |
+//! | 4 | DFAS | `count: u32`, `count × (offset: u32, len: u32)` into the blobs that follow; each blob in the [`crate::dfa`] format |
+//! | 5 | RULES | `count × (id: StrId, line: u32, column: u32)` (12 bytes each); ids unique |
+//! | 6 | OUTCOMES | `count × (kind: u8, effect: u8, risk: u8, 0: u8, rule: u32, reason: StrId, code: StrId)` (16 bytes) |
+//! | 7 | PREDICATES | `count × (subject: u8, op: u8, flags: u8, 0: u8, path: StrId, a: u32, b: u32)` (16 bytes) |
+//! | 8 | NODES | `count × (kind: u8, 0, 0, 0, a: u32, b: u32, c: u32)` (16 bytes) |
+//! | 9 | TOOLS | `count × (name: StrId, entry: NodeId)` (8 bytes); names strictly increasing by bytes |
+//!
+//! # The decision DAG
+//!
+//! A node is either `TEST` (`a` = predicate, `b` = node if true, `c` = node if false) or
+//! `DECIDE` (`a` = outcome). **Every edge points to a strictly smaller node index**, so the
+//! graph is acyclic and an evaluation starting at node `e` visits at most `e + 1` nodes.
+//! A request for tool `t` starts at the entry of `t` in TOOLS (binary search), or at
+//! `fallback_entry` when `t` is not listed.
+//!
+//! A predicate may also *fault* (malformed arguments, a value of the wrong type, a limit): the
+//! evaluation then stops with a deny whose code names the fault. See `crate::eval`.
+//!
+//! # Compatibility
+//!
+//! A change that an old reader would misread bumps `format_major`. Additions that an old
+//! reader may safely ignore are impossible in this layout (every byte is accounted for), so in
+//! practice every format change bumps the major; `format_minor` exists for documentation-only
+//! revisions. Opcode, subject and outcome numbers are never reused.
+
+/// The 8 magic bytes every artifact starts with. The `0x1a` stops `type` on old consoles and
+/// makes accidental text-mode transfers fail loudly.
+pub const MAGIC: [u8; 8] = *b"MCPPOL\0\x1a";
+/// The major format version this runtime reads.
+pub const FORMAT_MAJOR: u16 = 1;
+/// The minor format version this runtime reads (and anything older).
+pub const FORMAT_MINOR: u16 = 0;
+/// Length of the fixed header in bytes.
+pub const HEADER_LEN: usize = 64;
+/// Number of sections in a version 1 artifact.
+pub const SECTION_COUNT: usize = 9;
+/// Length of one section table entry in bytes.
+pub const SECTION_ENTRY_LEN: usize = 12;
+/// Byte offset of the checksum field in the header.
+pub const CHECKSUM_OFFSET: usize = 24;
+/// Byte offset of the content hash in the header.
+pub const CONTENT_HASH_OFFSET: usize = 32;
+
+/// Section kinds, in the order they appear.
+pub mod section {
+    /// Policy metadata.
+    pub const META: u32 = 1;
+    /// The string table.
+    pub const STRINGS: u32 = 2;
+    /// Sorted string sets.
+    pub const SETS: u32 = 3;
+    /// DFA blobs.
+    pub const DFAS: u32 = 4;
+    /// Rule metadata (id and source position).
+    pub const RULES: u32 = 5;
+    /// Outcomes: what a `DECIDE` node returns.
+    pub const OUTCOMES: u32 = 6;
+    /// Predicates tested by `TEST` nodes.
+    pub const PREDICATES: u32 = 7;
+    /// The decision DAG.
+    pub const NODES: u32 = 8;
+    /// Tool-name dispatch table.
+    pub const TOOLS: u32 = 9;
+}
+
+/// Length of the META section.
+pub const META_LEN: usize = 16;
+/// Length of one RULES record.
+pub const RULE_LEN: usize = 12;
+/// Length of one OUTCOMES record.
+pub const OUTCOME_LEN: usize = 16;
+/// Length of one PREDICATES record.
+pub const PREDICATE_LEN: usize = 16;
+/// Length of one NODES record.
+pub const NODE_LEN: usize = 16;
+/// Length of one TOOLS record.
+pub const TOOL_LEN: usize = 8;
+
+/// The "no rule" marker in an outcome's `rule` field.
+pub const NO_RULE: u32 = u32::MAX;
+
+/// Node kinds.
+pub mod node {
+    /// Test a predicate: `a` = predicate, `b` = next if true, `c` = next if false.
+    pub const TEST: u8 = 1;
+    /// Return an outcome: `a` = outcome index; `b` and `c` are 0.
+    pub const DECIDE: u8 = 2;
+}
+
+/// Outcome kinds.
+pub mod outcome {
+    /// A rule matched: `rule` is its index.
+    pub const RULE: u8 = 1;
+    /// No rule matched: the policy's default decision.
+    pub const DEFAULT: u8 = 2;
+    /// The arguments broke the tool's declared argument schema.
+    pub const SCHEMA: u8 = 3;
+}
+
+/// What a predicate looks at.
+pub mod subject {
+    /// The MCP method, e.g. `tools/call`.
+    pub const METHOD: u8 = 1;
+    /// The upstream server name.
+    pub const SERVER: u8 = 2;
+    /// The tool name (prompt name or resource URI for other methods).
+    pub const TOOL: u8 = 3;
+    /// The principal's id.
+    pub const PRINCIPAL_ID: u8 = 4;
+    /// The principal's roles (a list of strings).
+    pub const PRINCIPAL_ROLES: u8 = 5;
+    /// The argument at `path` (segments joined by NUL) in the arguments object.
+    pub const ARG: u8 = 6;
+    /// The arguments object itself.
+    pub const ARGS: u8 = 7;
+}
+
+/// Predicate operations. The table says which operands they use and when they fault.
+pub mod op {
+    /// String equals `a` (StrId).
+    pub const STR_EQ: u8 = 1;
+    /// String is in set `a`.
+    pub const STR_IN: u8 = 2;
+    /// String starts with `a` (StrId).
+    pub const STR_PREFIX: u8 = 3;
+    /// String ends with `a` (StrId).
+    pub const STR_SUFFIX: u8 = 4;
+    /// String contains `a` (StrId).
+    pub const STR_CONTAINS: u8 = 5;
+    /// String matches DFA `a` (unanchored regex or anchored glob, as compiled).
+    pub const STR_MATCHES: u8 = 6;
+    /// Character count `c` of the string, or element count of an array, compared: see flags.
+    pub const LEN_CMP: u8 = 7;
+    /// The normalised path (see `crate::path`) has one of the prefixes in set `a`.
+    pub const PATH_PREFIX: u8 = 8;
+    /// The normalised path matches DFA `a` (a path glob).
+    pub const PATH_GLOB: u8 = 9;
+    /// The URL's scheme (ASCII lowercase) is in set `a`.
+    pub const URL_SCHEME: u8 = 10;
+    /// The URL's host matches one of the host patterns in set `a` (see `crate::url`).
+    pub const URL_HOST: u8 = 11;
+    /// The SQL text's statement kinds are all in bit set `a` and it has between 1 and `b`
+    /// statements.
+    pub const SQL_ALLOW: u8 = 12;
+    /// The number compared with the i64 `a | b << 32`: see flags.
+    pub const INT_CMP: u8 = 13;
+    /// The boolean equals `a != 0`.
+    pub const BOOL_EQ: u8 = 14;
+    /// The value is present (never faults).
+    pub const EXISTS: u8 = 15;
+    /// The JSON type of the value is in type mask `a` (see [`super::json_type`]).
+    pub const TYPE_IS: u8 = 16;
+    /// Every top-level key of the arguments object is in set `a`.
+    pub const ONLY_KEYS: u8 = 17;
+    /// The principal has role `a` (StrId).
+    pub const ROLE_HAS: u8 = 18;
+    /// The principal has at least one role in set `a`.
+    pub const ROLE_ANY: u8 = 19;
+    /// The URL has no IP-literal host (decimal, octal, hex or dotted forms).
+    pub const URL_NAMED_HOST: u8 = 20;
+}
+
+/// Predicate flag bits.
+pub mod flag {
+    /// An absent argument makes the predicate false instead of a fault.
+    pub const MISSING_IS_FALSE: u8 = 1;
+    /// Mask of the comparison operator of `INT_CMP` and `LEN_CMP` (bits 1..=3).
+    pub const CMP_MASK: u8 = 0b1110;
+    /// Shift of the comparison operator.
+    pub const CMP_SHIFT: u8 = 1;
+    /// Every flag bit a version 1 reader understands.
+    pub const ALL: u8 = MISSING_IS_FALSE | CMP_MASK;
+}
+
+/// Comparison operators stored in the flags of `INT_CMP` and `LEN_CMP`.
+pub mod cmp {
+    /// `==`
+    pub const EQ: u8 = 0;
+    /// `!=`
+    pub const NE: u8 = 1;
+    /// `<`
+    pub const LT: u8 = 2;
+    /// `<=`
+    pub const LE: u8 = 3;
+    /// `>`
+    pub const GT: u8 = 4;
+    /// `>=`
+    pub const GE: u8 = 5;
+}
+
+/// JSON type bits for `TYPE_IS`.
+pub mod json_type {
+    /// `null`
+    pub const NULL: u32 = 1;
+    /// `true` or `false`
+    pub const BOOLEAN: u32 = 2;
+    /// A number with no fractional part (`5`, `5.0`, `5e0`).
+    pub const INTEGER: u32 = 4;
+    /// Any number (includes integers).
+    pub const NUMBER: u32 = 8;
+    /// A string.
+    pub const STRING: u32 = 16;
+    /// An array.
+    pub const ARRAY: u32 = 32;
+    /// An object.
+    pub const OBJECT: u32 = 64;
+    /// Every bit a version 1 reader understands.
+    pub const ALL: u32 = 127;
+}
+
+/// CRC-32C (Castagnoli) of `bytes`, treating the 4 bytes at [`CHECKSUM_OFFSET`] as zero.
+///
+/// The checksum catches corruption (a truncated download, a bad disk); it is not an
+/// authenticity check. Hosts that need authenticity compare [`crate::Program::content_hash`]
+/// with a value they trust.
+pub fn checksum(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let byte = if (CHECKSUM_OFFSET..CHECKSUM_OFFSET + 4).contains(&index) { 0 } else { byte };
+        let slot = usize::from((crc as u8) ^ byte);
+        crc = (crc >> 8) ^ CRC32C_TABLE.get(slot).copied().unwrap_or(0);
+    }
+    !crc
+}
+
+/// The byte-at-a-time CRC-32C table, computed at compile time.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated by the compiler: an out-of-range index would fail the build, not panic"
+)]
+static CRC32C_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut index = 0;
+    while index < 256 {
+        let mut crc = index as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            bit += 1;
+        }
+        table[index] = crc;
+        index += 1;
+    }
+    table
+};
+
+/// Reads a little-endian `u32` at `offset`, or `None` past the end.
+pub(crate) fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
+    let end = offset.checked_add(4)?;
+    let slice = bytes.get(offset..end)?;
+    Some(u32::from_le_bytes([*slice.first()?, *slice.get(1)?, *slice.get(2)?, *slice.get(3)?]))
+}
+
+/// Reads a little-endian `u16` at `offset`, or `None` past the end.
+pub(crate) fn read_u16(bytes: &[u8], offset: usize) -> Option<u16> {
+    let end = offset.checked_add(2)?;
+    let slice = bytes.get(offset..end)?;
+    Some(u16::from_le_bytes([*slice.first()?, *slice.get(1)?]))
+}
+
+/// Reads the byte at `offset`, or `None` past the end.
+pub(crate) fn read_u8(bytes: &[u8], offset: usize) -> Option<u8> {
+    bytes.get(offset).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32c_matches_the_standard_check_value() {
+        // The CRC-32C check value of "123456789" is 0xE3069283 (RFC 3720, appendix B.4).
+        // Our checksum zeroes bytes 24..28, which this 9-byte input does not reach.
+        assert_eq!(checksum(b"123456789"), 0xE306_9283);
+    }
+
+    #[test]
+    fn checksum_ignores_its_own_field() {
+        let mut bytes = [7u8; 40];
+        let before = checksum(&bytes);
+        bytes[CHECKSUM_OFFSET] = 0xAA;
+        bytes[CHECKSUM_OFFSET + 3] = 0x55;
+        assert_eq!(checksum(&bytes), before);
+        bytes[0] = 0;
+        assert_ne!(checksum(&bytes), before);
+    }
+}

@@ -1,0 +1,632 @@
+//! A verified artifact: [`Program::from_bytes`] checks every byte once, so evaluation can trust
+//! every index it reads.
+//!
+//! # What verification checks, in order
+//!
+//! 1. Header: length, magic, format major/minor, `header_len`, `total_len` equal to the input
+//!    length, `section_count`, reserved `flags` zero, checksum.
+//! 2. Section table: kinds in order, sections contiguous from the end of the table to
+//!    `total_len`, record sections a whole number of records, every count within its limit.
+//! 3. STRINGS: every string in bounds and valid UTF-8.
+//! 4. SETS: every member a valid string id, members strictly increasing by bytes (so binary
+//!    search is exact and sets have no duplicates).
+//! 5. DFAS: every blob in bounds and valid per [`crate::dfa::Dfa::from_bytes`].
+//! 6. RULES: id strings valid and unique.
+//! 7. OUTCOMES: known kind, effect and risk; `rule` valid for rule outcomes and `NO_RULE`
+//!    otherwise; reason and code strings valid.
+//! 8. PREDICATES: known subject, op and flag bits; the subject/op pair is one the evaluator
+//!    implements; every operand in range for its op (string, set, DFA ids, type masks, SQL
+//!    kind bits, comparison operators).
+//! 9. NODES: known kind; `TEST` names a valid predicate and both targets are strictly smaller
+//!    than the node's own index; `DECIDE` names a valid outcome and has zero padding.
+//! 10. TOOLS: names valid and strictly increasing, entries valid nodes; META's default outcome
+//!     and fallback entry valid, and the default outcome is of kind DEFAULT.
+//!
+//! # Not checked, by design
+//!
+//! - The content hash is not recomputed: SHA-256 would dominate load time, and the hash is an
+//!   identity for audit records, not an integrity check. The CRC covers accidental corruption;
+//!   authenticity is the host's job (compare the hash with one it trusts).
+//! - Unreachable nodes, predicates and strings are allowed; they cost bytes, not safety.
+//! - Whether the DAG means what the YAML said: that is the compiler's reference evaluator and
+//!   the differential tests' job.
+
+use crate::dfa::Dfa;
+use crate::format::{self, read_u8, read_u16, read_u32};
+use crate::limits;
+use crate::{Effect, Risk};
+use core::fmt;
+
+/// A verified artifact, borrowing the bytes it was loaded from.
+#[derive(Clone, Copy, Debug)]
+pub struct Program<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) strings: Table<'a>,
+    pub(crate) string_bytes: &'a [u8],
+    pub(crate) sets: Table<'a>,
+    pub(crate) set_members: &'a [u8],
+    pub(crate) dfas: Table<'a>,
+    pub(crate) dfa_bytes: &'a [u8],
+    pub(crate) rules: Records<'a>,
+    pub(crate) outcomes: Records<'a>,
+    pub(crate) predicates: Records<'a>,
+    pub(crate) nodes: Records<'a>,
+    pub(crate) tools: Records<'a>,
+    pub(crate) name: u32,
+    pub(crate) source: u32,
+    pub(crate) default_outcome: u32,
+    pub(crate) fallback_entry: u32,
+}
+
+/// An index table of `(offset, len)` pairs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Table<'a> {
+    pub(crate) entries: &'a [u8],
+    pub(crate) count: u32,
+}
+
+/// Fixed-size records.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Records<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) len: usize,
+    pub(crate) count: u32,
+}
+
+impl<'a> Records<'a> {
+    /// The record at `index`, or an empty slice when out of range (callers treat a short
+    /// record as corrupt; verification makes that impossible).
+    pub(crate) fn get(&self, index: u32) -> &'a [u8] {
+        let start = (index as usize).saturating_mul(self.len);
+        self.bytes.get(start..start.saturating_add(self.len)).unwrap_or(&[])
+    }
+}
+
+impl<'a> Table<'a> {
+    /// `(offset, len)` of entry `index`.
+    pub(crate) fn span(&self, index: u32) -> Option<(usize, usize)> {
+        let at = (index as usize).checked_mul(8)?;
+        Some((read_u32(self.entries, at)? as usize, read_u32(self.entries, at + 4)? as usize))
+    }
+}
+
+/// Why an artifact was rejected. Small and `Copy`; see [`FormatError::code`] and `Display`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FormatError {
+    kind: FormatErrorKind,
+    /// Byte offset in the artifact where the problem was found.
+    offset: u32,
+}
+
+/// The kinds of [`FormatError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FormatErrorKind {
+    /// Shorter than its header or than the lengths it declares.
+    Truncated,
+    /// The first 8 bytes are not [`format::MAGIC`].
+    BadMagic,
+    /// A format major this runtime cannot read, or a newer minor.
+    UnsupportedVersion {
+        /// The major version found.
+        major: u16,
+        /// The minor version found.
+        minor: u16,
+    },
+    /// `total_len` differs from the input length (trailing or missing bytes).
+    LengthMismatch,
+    /// The checksum does not match the bytes.
+    BadChecksum,
+    /// A header field, section table entry or section layout is inconsistent.
+    BadLayout,
+    /// A count exceeds its documented limit in [`crate::limits`].
+    LimitExceeded,
+    /// A string is out of bounds or not UTF-8.
+    BadString,
+    /// A string set is out of bounds or not strictly sorted.
+    BadSet,
+    /// A DFA blob is out of bounds or malformed.
+    BadDfa(crate::dfa::DfaError),
+    /// A rule record is malformed or its id is duplicated.
+    BadRule,
+    /// An outcome record is malformed.
+    BadOutcome,
+    /// A predicate record is malformed.
+    BadPredicate,
+    /// A node record is malformed, or an edge does not point to a smaller index.
+    BadNode,
+    /// The tool table is malformed or not strictly sorted.
+    BadTool,
+}
+
+impl FormatError {
+    const fn new(kind: FormatErrorKind, offset: usize) -> Self {
+        let offset = if offset > u32::MAX as usize { u32::MAX } else { offset as u32 };
+        Self { kind, offset }
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> FormatErrorKind {
+        self.kind
+    }
+
+    /// Byte offset in the artifact where the problem was found.
+    pub fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    /// A stable machine-readable code, e.g. `artifact.bad_checksum`.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            FormatErrorKind::Truncated => "artifact.truncated",
+            FormatErrorKind::BadMagic => "artifact.bad_magic",
+            FormatErrorKind::UnsupportedVersion { .. } => "artifact.unsupported_version",
+            FormatErrorKind::LengthMismatch => "artifact.length_mismatch",
+            FormatErrorKind::BadChecksum => "artifact.bad_checksum",
+            FormatErrorKind::BadLayout => "artifact.bad_layout",
+            FormatErrorKind::LimitExceeded => "artifact.limit_exceeded",
+            FormatErrorKind::BadString => "artifact.bad_string",
+            FormatErrorKind::BadSet => "artifact.bad_set",
+            FormatErrorKind::BadDfa(_) => "artifact.bad_dfa",
+            FormatErrorKind::BadRule => "artifact.bad_rule",
+            FormatErrorKind::BadOutcome => "artifact.bad_outcome",
+            FormatErrorKind::BadPredicate => "artifact.bad_predicate",
+            FormatErrorKind::BadNode => "artifact.bad_node",
+            FormatErrorKind::BadTool => "artifact.bad_tool",
+        }
+    }
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            FormatErrorKind::Truncated => f.write_str("artifact is truncated")?,
+            FormatErrorKind::BadMagic => f.write_str("not an mcppol artifact (bad magic bytes)")?,
+            FormatErrorKind::UnsupportedVersion { major, minor } => write!(
+                f,
+                "artifact format {major}.{minor} is not supported by this runtime (reads {}.0 to {}.{}); recompile the policy with a matching mcppol",
+                format::FORMAT_MAJOR,
+                format::FORMAT_MAJOR,
+                format::FORMAT_MINOR
+            )?,
+            FormatErrorKind::LengthMismatch => {
+                f.write_str("artifact length differs from its header (truncated or padded file)")?;
+            }
+            FormatErrorKind::BadChecksum => {
+                f.write_str("artifact checksum mismatch (the file is corrupt)")?;
+            }
+            FormatErrorKind::BadLayout => f.write_str("artifact section layout is invalid")?,
+            FormatErrorKind::LimitExceeded => f.write_str("artifact exceeds a runtime limit")?,
+            FormatErrorKind::BadString => f.write_str("artifact string table is invalid")?,
+            FormatErrorKind::BadSet => f.write_str("artifact string set is invalid")?,
+            FormatErrorKind::BadDfa(error) => write!(f, "artifact DFA is invalid: {error}")?,
+            FormatErrorKind::BadRule => f.write_str("artifact rule table is invalid")?,
+            FormatErrorKind::BadOutcome => f.write_str("artifact outcome table is invalid")?,
+            FormatErrorKind::BadPredicate => f.write_str("artifact predicate is invalid")?,
+            FormatErrorKind::BadNode => f.write_str("artifact decision node is invalid")?,
+            FormatErrorKind::BadTool => f.write_str("artifact tool table is invalid")?,
+        }
+        write!(f, " at byte {}", self.offset)
+    }
+}
+
+impl core::error::Error for FormatError {}
+
+use FormatErrorKind as K;
+
+/// The bytes of section `index` (0-based in table order), after the layout check.
+fn section(bytes: &[u8], index: usize) -> Option<(usize, &[u8])> {
+    let entry = format::HEADER_LEN + index * format::SECTION_ENTRY_LEN;
+    let offset = read_u32(bytes, entry + 4)? as usize;
+    let len = read_u32(bytes, entry + 8)? as usize;
+    Some((offset, bytes.get(offset..offset.checked_add(len)?)?))
+}
+
+fn check(ok: bool, kind: FormatErrorKind, offset: usize) -> Result<(), FormatError> {
+    if ok { Ok(()) } else { Err(FormatError::new(kind, offset)) }
+}
+
+impl<'a> Program<'a> {
+    /// Verifies `bytes` as an artifact and returns a program that evaluates requests.
+    ///
+    /// Runs in time linear in the artifact size (DFA verification included). The bytes may
+    /// live anywhere: no alignment is required.
+    ///
+    /// # Errors
+    ///
+    /// A [`FormatError`] naming the first problem found, with its byte offset.
+    ///
+    /// # Panics
+    ///
+    /// Never, for any input.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Program<'a>, FormatError> {
+        check(bytes.len() <= limits::ARTIFACT_BYTES_MAX, K::LimitExceeded, 0)?;
+        check(bytes.len() >= format::HEADER_LEN, K::Truncated, 0)?;
+        check(bytes.get(..8) == Some(&format::MAGIC[..]), K::BadMagic, 0)?;
+        let major = read_u16(bytes, 8).unwrap_or(0);
+        let minor = read_u16(bytes, 10).unwrap_or(0);
+        #[allow(
+            clippy::absurd_extreme_comparisons,
+            reason = "FORMAT_MINOR is 0 today; the comparison is right for every future minor"
+        )]
+        let readable = major == format::FORMAT_MAJOR && minor <= format::FORMAT_MINOR;
+        check(readable, K::UnsupportedVersion { major, minor }, 8)?;
+        let field = |offset| read_u32(bytes, offset).unwrap_or(u32::MAX) as usize;
+        check(field(12) == format::HEADER_LEN, K::BadLayout, 12)?;
+        check(field(16) == bytes.len(), K::LengthMismatch, 16)?;
+        check(field(20) == format::SECTION_COUNT, K::BadLayout, 20)?;
+        check(field(28) == 0, K::BadLayout, 28)?;
+        check(
+            field(format::CHECKSUM_OFFSET) == format::checksum(bytes) as usize,
+            K::BadChecksum,
+            format::CHECKSUM_OFFSET,
+        )?;
+        verify_section_table(bytes)?;
+
+        let meta = section(bytes, 0).ok_or(FormatError::new(K::BadLayout, 0))?;
+        check(meta.1.len() == format::META_LEN, K::BadLayout, meta.0)?;
+        let (strings, string_bytes) = table_section(bytes, 1)?;
+        let (sets, set_members) = table_section(bytes, 2)?;
+        let (dfas, dfa_bytes) = table_section(bytes, 3)?;
+        let mut program = Program {
+            bytes,
+            strings,
+            string_bytes,
+            sets,
+            set_members,
+            dfas,
+            dfa_bytes,
+            rules: records(bytes, 4, format::RULE_LEN, limits::RULE_COUNT_MAX)?,
+            outcomes: records(bytes, 5, format::OUTCOME_LEN, limits::OUTCOME_COUNT_MAX)?,
+            predicates: records(bytes, 6, format::PREDICATE_LEN, limits::PREDICATE_COUNT_MAX)?,
+            nodes: records(bytes, 7, format::NODE_LEN, limits::NODE_COUNT_MAX)?,
+            tools: records(bytes, 8, format::TOOL_LEN, limits::TOOL_COUNT_MAX)?,
+            name: 0,
+            source: 0,
+            default_outcome: 0,
+            fallback_entry: 0,
+        };
+        check(strings.count as usize <= limits::STRING_COUNT_MAX, K::LimitExceeded, 0)?;
+        check(sets.count as usize <= limits::SET_COUNT_MAX, K::LimitExceeded, 0)?;
+        check(dfas.count as usize <= limits::DFA_COUNT_MAX, K::LimitExceeded, 0)?;
+        program.verify_strings()?;
+        program.verify_sets()?;
+        program.verify_dfas()?;
+        program.verify_rules()?;
+        program.verify_outcomes()?;
+        program.verify_predicates()?;
+        program.verify_nodes()?;
+        program.verify_tools()?;
+        let meta_field = |at| read_u32(meta.1, at).unwrap_or(u32::MAX);
+        program.name = meta_field(0);
+        program.source = meta_field(4);
+        program.default_outcome = meta_field(8);
+        program.fallback_entry = meta_field(12);
+        check(program.string(program.name).is_some(), K::BadLayout, meta.0)?;
+        check(program.string(program.source).is_some(), K::BadLayout, meta.0 + 4)?;
+        check(
+            program.default_outcome < program.outcomes.count
+                && read_u8(program.outcomes.get(program.default_outcome), 0)
+                    == Some(format::outcome::DEFAULT),
+            K::BadLayout,
+            meta.0 + 8,
+        )?;
+        check(program.fallback_entry < program.nodes.count, K::BadLayout, meta.0 + 12)?;
+        Ok(program)
+    }
+
+    /// String `id` from the string table, or `None` if out of range.
+    pub(crate) fn string(&self, id: u32) -> Option<&'a str> {
+        let (offset, len) = self.strings.span(id)?;
+        let bytes = self.string_bytes.get(offset..offset.checked_add(len)?)?;
+        core::str::from_utf8(bytes).ok()
+    }
+
+    /// String `id` as bytes, without the UTF-8 check (verification did it once). Empty if out
+    /// of range, which verification rules out.
+    pub(crate) fn string_bytes(&self, id: u32) -> &'a [u8] {
+        self.strings
+            .span(id)
+            .and_then(|(offset, len)| self.string_bytes.get(offset..offset.checked_add(len)?))
+            .unwrap_or(&[])
+    }
+
+    /// Members of set `id` as a slice of little-endian `u32` string ids.
+    pub(crate) fn set(&self, id: u32) -> &'a [u8] {
+        self.sets
+            .span(id)
+            .and_then(|(start, len)| {
+                let begin = start.checked_mul(4)?;
+                self.set_members.get(begin..begin.checked_add(len.checked_mul(4)?)?)
+            })
+            .unwrap_or(&[])
+    }
+
+    /// Whether set `id` contains `needle` (binary search; sets are strictly sorted).
+    pub(crate) fn set_contains(&self, id: u32, needle: &[u8]) -> bool {
+        let members = self.set(id);
+        let mut low = 0usize;
+        let mut high = members.len() / 4;
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let member = self.string_bytes(read_u32(members, middle * 4).unwrap_or(u32::MAX));
+            match member.cmp(needle) {
+                core::cmp::Ordering::Less => low = middle + 1,
+                core::cmp::Ordering::Greater => high = middle,
+                core::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+
+    /// DFA `id`, without re-verifying its tables (loading did that once). `None` only if the
+    /// program broke its verified invariants; callers turn that into a deny.
+    pub(crate) fn dfa(&self, id: u32) -> Option<Dfa<'a>> {
+        let (offset, len) = self.dfas.span(id)?;
+        Dfa::from_verified(self.dfa_bytes.get(offset..offset.checked_add(len)?)?)
+    }
+
+    fn verify_strings(&self) -> Result<(), FormatError> {
+        for id in 0..self.strings.count {
+            let ok = self.strings.span(id).is_some_and(|(offset, len)| {
+                len <= limits::STRING_BYTES_MAX
+                    && offset
+                        .checked_add(len)
+                        .and_then(|end| self.string_bytes.get(offset..end))
+                        .is_some_and(|bytes| core::str::from_utf8(bytes).is_ok())
+            });
+            check(ok, K::BadString, id as usize)?;
+        }
+        Ok(())
+    }
+
+    fn verify_sets(&self) -> Result<(), FormatError> {
+        let total = self.set_members.len() / 4;
+        check(self.set_members.len().is_multiple_of(4), K::BadSet, 0)?;
+        for id in 0..self.sets.count {
+            let (start, len) = self.sets.span(id).unwrap_or((usize::MAX, 0));
+            check(start.checked_add(len).is_some_and(|end| end <= total), K::BadSet, id as usize)?;
+            let members = self.set(id);
+            let mut previous: Option<&[u8]> = None;
+            for index in 0..len {
+                let member = read_u32(members, index * 4).unwrap_or(u32::MAX);
+                check(member < self.strings.count, K::BadSet, id as usize)?;
+                let bytes = self.string_bytes(member);
+                check(previous.is_none_or(|p| p < bytes), K::BadSet, id as usize)?;
+                previous = Some(bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn verify_dfas(&self) -> Result<(), FormatError> {
+        for id in 0..self.dfas.count {
+            let (offset, len) = self.dfas.span(id).unwrap_or((usize::MAX, 0));
+            let blob = offset
+                .checked_add(len)
+                .and_then(|end| self.dfa_bytes.get(offset..end))
+                .ok_or(FormatError::new(K::BadLayout, id as usize))?;
+            Dfa::from_bytes(blob).map_err(|error| FormatError::new(K::BadDfa(error), offset))?;
+        }
+        Ok(())
+    }
+
+    fn verify_rules(&self) -> Result<(), FormatError> {
+        for index in 0..self.rules.count {
+            let id = read_u32(self.rules.get(index), 0).unwrap_or(u32::MAX);
+            check(self.string(id).is_some(), K::BadRule, index as usize)?;
+        }
+        // Ids are unique: the compiler sorts rules by id, so a strict order proves it in one
+        // pass.
+        for index in 1..self.rules.count {
+            let previous = read_u32(self.rules.get(index - 1), 0).unwrap_or(u32::MAX);
+            let current = read_u32(self.rules.get(index), 0).unwrap_or(u32::MAX);
+            check(
+                self.string_bytes(previous) < self.string_bytes(current),
+                K::BadRule,
+                index as usize,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn verify_outcomes(&self) -> Result<(), FormatError> {
+        for index in 0..self.outcomes.count {
+            let record = self.outcomes.get(index);
+            let kind = read_u8(record, 0).unwrap_or(0);
+            let rule = read_u32(record, 4).unwrap_or(0);
+            let ok = Effect::from_u8(read_u8(record, 1).unwrap_or(u8::MAX)).is_some()
+                && Risk::from_u8(read_u8(record, 2).unwrap_or(u8::MAX)).is_some()
+                && read_u8(record, 3) == Some(0)
+                && match kind {
+                    format::outcome::RULE => rule < self.rules.count,
+                    format::outcome::DEFAULT | format::outcome::SCHEMA => rule == format::NO_RULE,
+                    _ => false,
+                }
+                && self.string(read_u32(record, 8).unwrap_or(u32::MAX)).is_some()
+                && self.string(read_u32(record, 12).unwrap_or(u32::MAX)).is_some();
+            check(ok, K::BadOutcome, index as usize)?;
+        }
+        Ok(())
+    }
+
+    fn verify_predicates(&self) -> Result<(), FormatError> {
+        for index in 0..self.predicates.count {
+            let record = self.predicates.get(index);
+            let ok = self.predicate_is_valid(record);
+            check(ok, K::BadPredicate, index as usize)?;
+        }
+        Ok(())
+    }
+
+    fn predicate_is_valid(&self, record: &[u8]) -> bool {
+        use format::{op, subject};
+        let subject = read_u8(record, 0).unwrap_or(0);
+        let operation = read_u8(record, 1).unwrap_or(0);
+        let flags = read_u8(record, 2).unwrap_or(u8::MAX);
+        let path = read_u32(record, 4).unwrap_or(u32::MAX);
+        let a = read_u32(record, 8).unwrap_or(u32::MAX);
+        let b = read_u32(record, 12).unwrap_or(u32::MAX);
+        let comparison = (flags & format::flag::CMP_MASK) >> format::flag::CMP_SHIFT;
+        let string = |id: u32| id < self.strings.count;
+        let set = |id: u32| id < self.sets.count;
+        let dfa = |id: u32| id < self.dfas.count;
+        if flags & !format::flag::ALL != 0 || read_u8(record, 3) != Some(0) {
+            return false;
+        }
+        // The subject's path operand: only ARG uses it, as a NUL-joined argument path.
+        let path_ok = if subject == subject::ARG { string(path) } else { path == 0 };
+        let is_text = matches!(
+            subject,
+            subject::METHOD
+                | subject::SERVER
+                | subject::TOOL
+                | subject::PRINCIPAL_ID
+                | subject::ARG
+        );
+        let uses_cmp = matches!(operation, op::INT_CMP | op::LEN_CMP);
+        let operands_ok = match operation {
+            op::STR_EQ | op::STR_PREFIX | op::STR_SUFFIX | op::STR_CONTAINS => {
+                is_text && string(a) && b == 0
+            }
+            op::STR_IN => is_text && set(a) && b == 0,
+            op::STR_MATCHES => is_text && dfa(a) && b == 0,
+            op::PATH_PREFIX | op::URL_SCHEME | op::URL_HOST => {
+                subject == subject::ARG && set(a) && b == 0
+            }
+            op::PATH_GLOB => subject == subject::ARG && dfa(a) && b == 0,
+            op::URL_NAMED_HOST => subject == subject::ARG && a == 0 && b == 0,
+            op::SQL_ALLOW => {
+                subject == subject::ARG && crate::sql::KindSet::from_bits(a).is_some() && b > 0
+            }
+            op::INT_CMP => subject == subject::ARG && comparison <= format::cmp::GE,
+            op::LEN_CMP => subject == subject::ARG && comparison <= format::cmp::GE && b == 0,
+            op::BOOL_EQ | op::EXISTS => subject == subject::ARG && a <= 1 && b == 0,
+            op::TYPE_IS => {
+                subject == subject::ARG && a & !format::json_type::ALL == 0 && a != 0 && b == 0
+            }
+            op::ONLY_KEYS => subject == subject::ARGS && set(a) && b == 0,
+            op::ROLE_HAS => subject == subject::PRINCIPAL_ROLES && string(a) && b == 0,
+            op::ROLE_ANY => subject == subject::PRINCIPAL_ROLES && set(a) && b == 0,
+            _ => false,
+        };
+        // Comparison bits are meaningful only for the two comparing ops.
+        path_ok && operands_ok && (uses_cmp || comparison == 0)
+    }
+
+    fn verify_nodes(&self) -> Result<(), FormatError> {
+        for index in 0..self.nodes.count {
+            let record = self.nodes.get(index);
+            let kind = read_u8(record, 0).unwrap_or(0);
+            let a = read_u32(record, 4).unwrap_or(u32::MAX);
+            let b = read_u32(record, 8).unwrap_or(u32::MAX);
+            let c = read_u32(record, 12).unwrap_or(u32::MAX);
+            let padding = record.get(1..4) == Some(&[0, 0, 0][..]);
+            // INVARIANT (forward-edges): every TEST target is a strictly smaller index, so
+            // evaluation from node e takes at most e + 1 steps and cannot cycle.
+            let ok = padding
+                && match kind {
+                    format::node::TEST => a < self.predicates.count && b < index && c < index,
+                    format::node::DECIDE => a < self.outcomes.count && b == 0 && c == 0,
+                    _ => false,
+                };
+            check(ok, K::BadNode, index as usize)?;
+        }
+        Ok(())
+    }
+
+    fn verify_tools(&self) -> Result<(), FormatError> {
+        let mut previous: Option<&[u8]> = None;
+        for index in 0..self.tools.count {
+            let record = self.tools.get(index);
+            let name = read_u32(record, 0).unwrap_or(u32::MAX);
+            let entry = read_u32(record, 4).unwrap_or(u32::MAX);
+            let bytes = self.string_bytes(name);
+            let ok = name < self.strings.count
+                && entry < self.nodes.count
+                && previous.is_none_or(|p| p < bytes);
+            check(ok, K::BadTool, index as usize)?;
+            previous = Some(bytes);
+        }
+        Ok(())
+    }
+
+    /// The SHA-256 content hash recorded by the compiler: the policy's identity in audit
+    /// records and approvals. Not recomputed at load (see the module docs).
+    pub fn content_hash(&self) -> [u8; 32] {
+        let mut hash = [0u8; 32];
+        if let Some(bytes) = self.bytes.get(format::CONTENT_HASH_OFFSET..format::HEADER_LEN) {
+            hash.copy_from_slice(bytes);
+        }
+        hash
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &'a str {
+        self.string(self.name).unwrap_or("")
+    }
+
+    /// The file name the policy was compiled from (no directories).
+    pub fn source(&self) -> &'a str {
+        self.string(self.source).unwrap_or("")
+    }
+
+    /// The artifact bytes this program reads.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Number of rules.
+    pub fn rule_count(&self) -> u32 {
+        self.rules.count
+    }
+
+    /// Number of DAG nodes.
+    pub fn node_count(&self) -> u32 {
+        self.nodes.count
+    }
+}
+
+fn verify_section_table(bytes: &[u8]) -> Result<(), FormatError> {
+    let mut expected_offset =
+        format::HEADER_LEN + format::SECTION_COUNT * format::SECTION_ENTRY_LEN;
+    check(bytes.len() >= expected_offset, K::Truncated, format::HEADER_LEN)?;
+    for index in 0..format::SECTION_COUNT {
+        let entry = format::HEADER_LEN + index * format::SECTION_ENTRY_LEN;
+        let kind = read_u32(bytes, entry).unwrap_or(0) as usize;
+        let offset = read_u32(bytes, entry + 4).unwrap_or(u32::MAX) as usize;
+        let len = read_u32(bytes, entry + 8).unwrap_or(u32::MAX) as usize;
+        check(kind == index + 1 && offset == expected_offset, K::BadLayout, entry)?;
+        expected_offset = offset.checked_add(len).ok_or(FormatError::new(K::BadLayout, entry))?;
+        check(expected_offset <= bytes.len(), K::Truncated, entry)?;
+    }
+    check(expected_offset == bytes.len(), K::BadLayout, format::HEADER_LEN)
+}
+
+/// A section made of `count`, `count × (offset, len)` and a payload; returns the table and
+/// the payload.
+fn table_section(bytes: &[u8], index: usize) -> Result<(Table<'_>, &[u8]), FormatError> {
+    let (at, body) = section(bytes, index).ok_or(FormatError::new(K::BadLayout, 0))?;
+    let count = read_u32(body, 0).ok_or(FormatError::new(K::Truncated, at))?;
+    let table_len = (count as usize)
+        .checked_mul(8)
+        .and_then(|len| len.checked_add(4))
+        .filter(|&end| end <= body.len())
+        .ok_or(FormatError::new(K::Truncated, at))?;
+    let entries = body.get(4..table_len).ok_or(FormatError::new(K::Truncated, at))?;
+    let payload = body.get(table_len..).ok_or(FormatError::new(K::Truncated, at))?;
+    Ok((Table { entries, count }, payload))
+}
+
+fn records(
+    bytes: &[u8],
+    index: usize,
+    len: usize,
+    count_max: usize,
+) -> Result<Records<'_>, FormatError> {
+    let (at, body) = section(bytes, index).ok_or(FormatError::new(K::BadLayout, 0))?;
+    check(body.len().is_multiple_of(len), K::BadLayout, at)?;
+    let count = body.len() / len;
+    check(count <= count_max, K::LimitExceeded, at)?;
+    Ok(Records { bytes: body, len, count: u32::try_from(count).unwrap_or(u32::MAX) })
+}

@@ -1,0 +1,20 @@
+//! The single cross-crate integration test binary: shipped policies, decision semantics,
+//! differential testing against the reference evaluator, allocation counting, verification,
+//! determinism and fuzz regression replay.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed unwrap or a panic is a failed test, with its message"
+)]
+
+mod alloc;
+mod determinism;
+mod differential;
+mod docs;
+mod fuzz_regressions;
+mod policies;
+mod semantics;
+mod support;
+mod verifier;
