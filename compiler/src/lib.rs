@@ -53,12 +53,14 @@ pub fn parse(source: &str, file: &str) -> Result<model::PolicyFile, Vec<Diagnost
             || message.contains("missing field")
             || message.contains("invalid type")
             || message.contains("did not match any variant")
+            || message.starts_with("expected ")
+            || message.starts_with("cannot deserialize null")
         {
             "E0202"
         } else {
             "E0201"
         };
-        let mut diagnostic = Diagnostic::error(code, message, at);
+        let mut diagnostic = Diagnostic::error(code, friendly(message), at);
         diagnostic.file = file.to_owned();
         if code == "E0202" {
             diagnostic = diagnostic.with_help(
@@ -67,6 +69,34 @@ pub fn parse(source: &str, file: &str) -> Result<model::PolicyFile, Vec<Diagnost
         }
         vec![diagnostic]
     })
+}
+
+/// Rewrites serde's untagged-enum message, which names a Rust type, into what the field
+/// accepts.
+fn friendly(mut message: String) -> String {
+    if message.starts_with("cannot deserialize null") {
+        return "this field needs a value: write one or remove the field (`null` is not allowed)"
+            .to_owned();
+    }
+    // serde's untagged-enum message names a Rust type; say what the field accepts instead.
+    let untagged = [
+        ("enum OneOrMany", "expected a string or a list of strings"),
+        (
+            "enum Types",
+            "expected a type name (`string`, `integer`, `number`, `boolean`, `array`, `object`, `null` quoted) or a list of them",
+        ),
+        ("enum Scalar", "expected a string, an integer or a boolean"),
+        (
+            "enum DefaultSpec",
+            "expected `allow`, `deny`, `require_approval`, or a mapping with `effect`, `reason` and `risk`",
+        ),
+    ];
+    if message.contains("did not match any variant")
+        && let Some((_, text)) = untagged.iter().find(|(name, _)| message.contains(name))
+    {
+        message = (*text).to_owned();
+    }
+    message
 }
 
 /// The error's message without serde-saphyr's own location suffix and snippet.

@@ -8,6 +8,17 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
+/// Deserialises an optional field that, when written, must hold a value: an explicit YAML
+/// `null` (`tool: null`, `type: null`, `pattern: ~`) is an error instead of "absent", because
+/// silently dropping a constraint or a match can only widen what a rule allows.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// A policy file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,10 +28,10 @@ pub struct PolicyFile {
     /// The policy's name, recorded in the artifact and in audit records.
     pub name: Spanned<String>,
     /// Free text for people.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
     /// What happens when no rule matches. Omitted means deny.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub default: Option<Spanned<DefaultSpec>>,
     /// Argument schemas per exact tool name.
     #[serde(default)]
@@ -47,10 +58,10 @@ pub struct DefaultFull {
     /// The effect.
     pub effect: EffectName,
     /// The human reason.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub reason: Option<String>,
     /// The risk.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub risk: Option<RiskName>,
 }
 
@@ -111,26 +122,26 @@ pub struct RuleSpec {
     /// Why, for people.
     pub reason: Spanned<String>,
     /// Risk; defaults by effect (allow: low, require_approval: medium, deny: high).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub risk: Option<RiskName>,
     /// MCP methods; defaults to `tools/call`; `"*"` for any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub method: Option<Spanned<OneOrMany>>,
     /// Upstream server names or globs; any when omitted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub server: Option<Spanned<OneOrMany>>,
     /// Tool names or globs; any when omitted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub tool: Option<Spanned<OneOrMany>>,
     /// Who may (or may not) make the call.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub principal: Option<Spanned<PrincipalSpec>>,
     /// Constraints on named arguments: each listed argument must be present and satisfy
     /// every constraint for the rule to match.
     #[serde(default)]
     pub args: BTreeMap<String, Spanned<ArgSpec>>,
     /// A condition in the expression language (`grammar/GRAMMAR.md`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub when: Option<Spanned<String>>,
 }
 
@@ -139,10 +150,10 @@ pub struct RuleSpec {
 #[serde(deny_unknown_fields)]
 pub struct PrincipalSpec {
     /// Principal ids (any of).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub id: Option<OneOrMany>,
     /// Roles (the principal must have at least one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub roles: Option<OneOrMany>,
 }
 
@@ -154,7 +165,7 @@ pub struct ToolSpec {
     #[serde(default)]
     pub args: BTreeMap<String, Spanned<ArgSpec>>,
     /// `deny` to refuse calls with arguments not declared in `args`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub unknown_args: Option<UnknownArgs>,
 }
 
@@ -215,37 +226,37 @@ pub enum Scalar {
 #[serde(deny_unknown_fields)]
 pub struct ArgSpec {
     /// JSON type(s).
-    #[serde(default, rename = "type")]
+    #[serde(default, deserialize_with = "present", rename = "type")]
     pub types: Option<Types>,
     /// Tool schemas only: the argument must be present.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub required: Option<bool>,
     /// Allowed values.
-    #[serde(default, rename = "enum")]
+    #[serde(default, deserialize_with = "present", rename = "enum")]
     pub values: Option<Vec<Scalar>>,
     /// Minimum length in characters (strings) or elements (arrays).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub min_length: Option<u32>,
     /// Maximum length in characters (strings) or elements (arrays).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub max_length: Option<u32>,
     /// Minimum value (inclusive, integers).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub minimum: Option<i64>,
     /// Maximum value (inclusive, integers).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub maximum: Option<i64>,
     /// A regular expression the string must match somewhere (anchor with `^...$`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub pattern: Option<Spanned<String>>,
     /// Filesystem path constraint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub path: Option<Spanned<PathSpec>>,
     /// URL constraint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub url: Option<Spanned<UrlSpec>>,
     /// SQL constraint.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub sql: Option<Spanned<SqlSpec>>,
 }
 
@@ -285,6 +296,6 @@ pub struct SqlSpec {
     #[serde(default)]
     pub allow: Vec<String>,
     /// Most statements in one argument (default 1: stacked queries deny).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub max_statements: Option<u32>,
 }

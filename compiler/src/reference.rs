@@ -293,21 +293,49 @@ fn compare_number(number: &serde_json::Number, bound: i64) -> Ordering {
     if let Some(value) = number.as_i64() {
         return value.cmp(&bound);
     }
-    if number.as_u64().is_some() {
-        return Ordering::Greater; // above i64::MAX
-    }
-    // Beyond f64 (`1e400`, `-1e400`): the sign decides against any i64.
-    let Some(value) = number.as_f64().filter(|value| value.is_finite()) else {
-        return if number.to_string().starts_with('-') {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
+    compare_decimal(&number.to_string(), bound)
+}
+
+/// Compares the JSON number `text` with `bound` exactly, as decimal digits: both are written
+/// as `0.DIGITS × 10^point` and compared by sign, then point, then digits. No floats, so
+/// `1.0000000000000001 > 1` and `1e-400 > 0` hold. (serde_json's `arbitrary_precision` keeps
+/// the text of numbers that do not fit an i64.)
+fn compare_decimal(text: &str, bound: i64) -> Ordering {
+    let negative = text.starts_with('-');
+    let text = text.trim_start_matches('-');
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], &text[at + 1..]),
+        None => (text, "0"),
     };
-    // Only generated test data reaches here; f64 is exact for the values it uses.
-    #[allow(clippy::cast_precision_loss, reason = "reference only; test values are small")]
-    let bound = bound as f64;
-    value.partial_cmp(&bound).unwrap_or(Ordering::Less)
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let exponent: i128 = exponent
+        .trim_start_matches('+')
+        .parse()
+        .unwrap_or(if exponent.starts_with('-') { i128::MIN / 4 } else { i128::MAX / 4 });
+    let all = format!("{int_part}{frac_part}");
+    let leading = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    let point = i128::try_from(int_part.len()).unwrap_or(0) + exponent
+        - i128::try_from(leading).unwrap_or(0);
+    let value_sign: i64 = if digits.is_empty() {
+        0
+    } else if negative {
+        -1
+    } else {
+        1
+    };
+    let bound_sign = bound.signum();
+    if value_sign != bound_sign {
+        return value_sign.cmp(&bound_sign);
+    }
+    if value_sign == 0 {
+        return Ordering::Equal;
+    }
+    let bound_text = bound.unsigned_abs().to_string();
+    let bound_point = i128::try_from(bound_text.len()).unwrap_or(0);
+    let bound_digits = bound_text.trim_end_matches('0');
+    let magnitude = point.cmp(&bound_point).then_with(|| digits.cmp(bound_digits));
+    if negative { magnitude.reverse() } else { magnitude }
 }
 
 fn holds(ordering: Ordering, op: CmpOp) -> bool {

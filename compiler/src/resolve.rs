@@ -153,6 +153,21 @@ impl Resolver<'_> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// Argument names are path segments in the artifact, joined by NUL: a NUL inside a name
+    /// would read as two segments, so it is refused (no MCP tool names an argument so).
+    fn check_arg_name(&mut self, name: &str, at: Position) {
+        if name.is_empty() || name.contains('\0') {
+            self.error(
+                Diagnostic::error(
+                    "E0216",
+                    format!("argument name {name:?} is empty or contains NUL"),
+                    at,
+                )
+                .with_help("argument names are non-empty and contain no NUL character"),
+            );
+        }
+    }
+
     fn default_verdict(&mut self, spec: Option<&Spanned<DefaultSpec>>) -> Verdict {
         let (effect_name, reason, risk_name) = match spec.map(|spec| &spec.value) {
             None => (EffectName::Deny, None, None),
@@ -308,6 +323,7 @@ impl Resolver<'_> {
         }
         for (name, arg) in &spec.args {
             let arg_at = Position::of(&arg.referenced);
+            self.check_arg_name(name, arg_at);
             if arg.value.required.is_some() {
                 self.error(
                     Diagnostic::error("E0207", format!("`required` is not allowed in a rule's argument `{name}`"), arg_at)
@@ -379,6 +395,7 @@ impl Resolver<'_> {
             ));
         }
         for (name, arg) in &spec.args {
+            self.check_arg_name(name, Position::of(&arg.referenced));
             let path = vec![name.clone()];
             if arg.value.required == Some(true) {
                 checks.push((
@@ -952,7 +969,8 @@ impl WhenLowering<'_, '_, '_> {
                             |l| if let Literal::String(s) = l { Some(s.clone()) } else { None },
                         )
                         .collect();
-                    if roles.len() != items.len() || roles.is_empty() {
+                    let all_strings = items.iter().all(|l| matches!(l, Literal::String(_)));
+                    if !all_strings || roles.is_empty() {
                         return self.fail(
                             "E0313",
                             "role lists hold strings".to_owned(),
@@ -974,9 +992,9 @@ impl WhenLowering<'_, '_, '_> {
                 if items.is_empty() {
                     return Cond::False;
                 }
-                if strings.len() + integers.len() < items.len()
-                    || (!strings.is_empty() && !integers.is_empty())
-                {
+                let all_strings = items.iter().all(|l| matches!(l, Literal::String(_)));
+                let all_integers = items.iter().all(|l| matches!(l, Literal::Integer(_)));
+                if !all_strings && !all_integers {
                     return self.fail(
                         "E0313",
                         "an `in` list must hold only strings or only integers".to_owned(),

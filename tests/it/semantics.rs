@@ -158,5 +158,14 @@ fn invalid_policies_report_every_error_with_its_code() {
         compile_error_codes("version: 1\nname: t\nrules:\n  - {id: a, efect: allow}\n"),
         vec!["E0202"]
     );
-    assert_eq!(compile_error_codes("version: 1\nname: [\n"), vec!["E0201"]);
+    assert_eq!(compile_error_codes("version: 1\nname: 'unterminated\n"), vec!["E0201"]);
+    assert_eq!(compile_error_codes("version: 1\nname: [\n"), vec!["E0202"]);
+    // An explicit null must never drop a match or a constraint: that would widen an allow.
+    for field in ["tool: null", "when: ~", "args: {p: {type: null}}", "args: {p: {pattern: null}}"]
+    {
+        let yaml = format!(
+            "version: 1\nname: t\nrules:\n  - {{id: a, effect: allow, reason: r, {field}}}\n"
+        );
+        assert_eq!(compile_error_codes(&yaml), vec!["E0202"], "{field}");
+    }
 }
