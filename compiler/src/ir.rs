@@ -139,6 +139,8 @@ pub enum Subject {
     Arg(Vec<String>),
     /// The arguments object.
     Args,
+    /// The array element an `All`/`Any` test is looking at.
+    Element,
 }
 
 /// Comparison operators for integers and lengths.
@@ -186,18 +188,39 @@ pub enum Test {
     Matches(PatternKind, String),
     /// Length (characters or elements) compared with a constant.
     Len(CmpOp, u32),
-    /// Normalised path under one of these prefixes.
-    PathPrefix(BTreeSet<String>),
-    /// Normalised path matches a path glob.
-    PathGlob(String),
+    /// Normalised path (with these `path_option` bits) under one of these prefixes.
+    PathPrefix(BTreeSet<String>, u32),
+    /// Normalised path (with these `path_option` bits) matches a path glob.
+    PathGlob(String, u32),
+    /// Byte length compared with a constant.
+    Bytes(CmpOp, u32),
+    /// Number compared exactly with a decimal (canonical text).
+    Decimal(CmpOp, String),
+    /// URL effective port in set (decimal text).
+    UrlPort(BTreeSet<String>),
+    /// URL path, decoded and normalised, under one of these prefixes.
+    UrlPath(BTreeSet<String>),
+    /// URL host is not an internal destination (a fault naming the class if it is).
+    UrlSsrf,
+    /// SQL calls none of these functions (a fault if it does).
+    SqlDenyFunctions(BTreeSet<String>),
+    /// Every table the SQL references is in the set.
+    SqlTablesIn(BTreeSet<String>),
+    /// No table the SQL references is in the set.
+    SqlTablesNotIn(BTreeSet<String>),
+    /// The value is an array and every element passes the element test.
+    All(Box<Atom>),
+    /// The value is an array and some element passes the element test.
+    Any(Box<Atom>),
     /// URL scheme in set (lowercase).
     UrlScheme(BTreeSet<String>),
     /// URL host matches one of these patterns (lowercase).
     UrlHost(BTreeSet<String>),
     /// URL host is a name, not an IP literal.
     UrlNamedHost,
-    /// SQL statement kinds within a bit set, at most this many statements.
-    SqlAllow(u32, u32),
+    /// SQL statement kinds within a bit set, between 1 and this many statements, and (when
+    /// set) no call to a built-in dangerous function.
+    SqlAllow(u32, u32, bool),
     /// Number compared with an integer.
     Int(CmpOp, i64),
     /// Boolean equals.

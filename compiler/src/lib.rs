@@ -17,6 +17,7 @@ pub mod dfa;
 pub mod diagnostic;
 pub mod emit;
 pub mod ir;
+pub mod json_schema;
 pub mod lower;
 pub mod model;
 pub mod reference;

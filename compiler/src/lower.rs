@@ -160,6 +160,7 @@ impl Builder<'_> {
             Subject::PrincipalRoles => (subject::PRINCIPAL_ROLES, 0),
             Subject::Arg(segments) => (subject::ARG, self.string(&segments.join("\0"))),
             Subject::Args => (subject::ARGS, 0),
+            Subject::Element => (subject::ELEMENT, 0),
         };
         let mut flags = if atom.missing_is_false { flag::MISSING_IS_FALSE } else { 0 };
         let (operation, a, b) = match &atom.test {
@@ -173,12 +174,35 @@ impl Builder<'_> {
                 flags |= cmp_bits(*cmp_op);
                 (op::LEN_CMP, *n, 0)
             }
-            Test::PathPrefix(set) => (op::PATH_PREFIX, self.set(set), 0),
-            Test::PathGlob(glob) => (op::PATH_GLOB, self.dfa(PatternKind::PathGlob, glob), 0),
+            Test::PathPrefix(set, options) => (op::PATH_PREFIX, self.set(set), *options),
+            Test::PathGlob(glob, options) => {
+                (op::PATH_GLOB, self.dfa(PatternKind::PathGlob, glob), *options)
+            }
+            Test::Bytes(cmp_op, n) => {
+                flags |= cmp_bits(*cmp_op);
+                (op::BYTES_CMP, *n, 0)
+            }
+            Test::Decimal(cmp_op, text) => {
+                flags |= cmp_bits(*cmp_op);
+                (op::NUM_CMP, self.string(text), 0)
+            }
+            Test::UrlPort(set) => (op::URL_PORT, self.set(set), 0),
+            Test::UrlPath(set) => (op::URL_PATH_PREFIX, self.set(set), 0),
+            Test::UrlSsrf => (op::URL_SSRF, 0, 0),
+            Test::SqlDenyFunctions(set) => (op::SQL_FUNCTIONS_DENY, self.set(set), 0),
+            Test::SqlTablesIn(set) => (op::SQL_TABLES_IN, self.set(set), 0),
+            Test::SqlTablesNotIn(set) => (op::SQL_TABLES_NOT_IN, self.set(set), 0),
+            Test::All(element) => (op::ARRAY_ALL, self.predicate(element), 0),
+            Test::Any(element) => (op::ARRAY_ANY, self.predicate(element), 0),
             Test::UrlScheme(set) => (op::URL_SCHEME, self.set(set), 0),
             Test::UrlHost(set) => (op::URL_HOST, self.set(set), 0),
             Test::UrlNamedHost => (op::URL_NAMED_HOST, 0, 0),
-            Test::SqlAllow(kinds, max) => (op::SQL_ALLOW, *kinds, *max),
+            Test::SqlAllow(kinds, max, dangerous) => {
+                if *dangerous {
+                    flags |= flag::SQL_DANGEROUS;
+                }
+                (op::SQL_ALLOW, *kinds, *max)
+            }
             Test::Int(cmp_op, n) => {
                 flags |= cmp_bits(*cmp_op);
                 let bytes = n.to_le_bytes();
@@ -290,7 +314,7 @@ pub(crate) fn cannot_fault(atom: &Atom) -> bool {
             atom.test == Test::Exists
                 || (path.len() == 1 && atom.missing_is_false && matches!(atom.test, Test::Type(_)))
         }
-        Subject::Args => false,
+        Subject::Args | Subject::Element => false,
     }
 }
 

@@ -167,6 +167,10 @@ pub struct ToolSpec {
     /// `deny` to refuse calls with arguments not declared in `args`.
     #[serde(default, deserialize_with = "present")]
     pub unknown_args: Option<UnknownArgs>,
+    /// The tool's `inputSchema` as its MCP server publishes it (a JSON Schema subset), checked
+    /// like `args` (see `crate::json_schema`).
+    #[serde(default, deserialize_with = "present")]
+    pub input_schema: Option<Spanned<serde_json::Value>>,
 }
 
 /// What to do with undeclared arguments.
@@ -209,6 +213,17 @@ pub enum Types {
     Many(Vec<TypeName>),
 }
 
+/// A numeric bound: an integer, or a decimal written in the policy (compared exactly, as the
+/// shortest decimal that reads back as the same double).
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Number {
+    /// An integer.
+    Integer(i64),
+    /// A decimal.
+    Decimal(f64),
+}
+
 /// A scalar in an `enum` list.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
@@ -242,10 +257,40 @@ pub struct ArgSpec {
     pub max_length: Option<u32>,
     /// Minimum value (inclusive, integers).
     #[serde(default, deserialize_with = "present")]
-    pub minimum: Option<i64>,
+    pub minimum: Option<Number>,
     /// Maximum value (inclusive, integers).
     #[serde(default, deserialize_with = "present")]
-    pub maximum: Option<i64>,
+    pub maximum: Option<Number>,
+    /// Exclusive lower bound.
+    #[serde(default, deserialize_with = "present")]
+    pub exclusive_minimum: Option<Number>,
+    /// Exclusive upper bound.
+    #[serde(default, deserialize_with = "present")]
+    pub exclusive_maximum: Option<Number>,
+    /// Minimum length in UTF-8 bytes (strings).
+    #[serde(default, deserialize_with = "present")]
+    pub min_bytes: Option<u32>,
+    /// Maximum length in UTF-8 bytes (strings).
+    #[serde(default, deserialize_with = "present")]
+    pub max_bytes: Option<u32>,
+    /// Fewest array elements.
+    #[serde(default, deserialize_with = "present")]
+    pub min_items: Option<u32>,
+    /// Most array elements.
+    #[serde(default, deserialize_with = "present")]
+    pub max_items: Option<u32>,
+    /// Every array element satisfies these constraints (scalar constraints only).
+    #[serde(default, deserialize_with = "present")]
+    pub items: Option<Box<Spanned<ArgSpec>>>,
+    /// At least one array element satisfies this constraint (one constraint kind).
+    #[serde(default, deserialize_with = "present")]
+    pub contains: Option<Box<Spanned<ArgSpec>>>,
+    /// Constraints on the fields of an object argument, by name.
+    #[serde(default)]
+    pub properties: BTreeMap<String, Spanned<ArgSpec>>,
+    /// `false`: the object may have no fields besides `properties`.
+    #[serde(default, deserialize_with = "present")]
+    pub additional_properties: Option<bool>,
     /// A regular expression the string must match somewhere (anchor with `^...$`).
     #[serde(default, deserialize_with = "present")]
     pub pattern: Option<Spanned<String>>,
@@ -271,6 +316,45 @@ pub struct PathSpec {
     /// The normalised path must be under none of these and match none of these.
     #[serde(default)]
     pub not_in: Vec<String>,
+    /// `posix` (default) or `windows` separators, drives and name rules.
+    #[serde(default, deserialize_with = "present")]
+    pub style: Option<PathStyle>,
+    /// `sensitive` (default) or `insensitive` (ASCII case folding).
+    #[serde(default, deserialize_with = "present")]
+    pub case: Option<PathCase>,
+    /// `none` (default) or `uri`: the value is a URI path, percent-decoded once.
+    #[serde(default, deserialize_with = "present")]
+    pub encoding: Option<PathEncoding>,
+}
+
+/// Path styles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathStyle {
+    /// `/` separates; `\` is refused.
+    Posix,
+    /// `\` and `/` separate; drive letters; Windows name rules.
+    Windows,
+}
+
+/// Path case handling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathCase {
+    /// Bytes compare exactly.
+    Sensitive,
+    /// ASCII letters compare case-insensitively.
+    Insensitive,
+}
+
+/// Path encodings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathEncoding {
+    /// A plain path; encoded separators (`%2f`, `%2e`) are refused.
+    None,
+    /// A URI path: percent-decoded once; double encoding is refused.
+    Uri,
 }
 
 /// `url:` constraint.
@@ -286,6 +370,16 @@ pub struct UrlSpec {
     /// Accept hosts written as IP addresses (`127.0.0.1`, `2130706433`); off by default.
     #[serde(default)]
     pub allow_ip_hosts: bool,
+    /// Allowed ports, after defaulting (443 for https, 80 for http); any when empty.
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// Allowed path prefixes (segment-aware, after percent-decoding and dot removal).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Deny loopback, private, link-local, CGNAT, multicast, unspecified and reserved
+    /// destinations, in every spelling (a deny with a `url.ssrf_*` code).
+    #[serde(default)]
+    pub ssrf: bool,
 }
 
 /// `sql:` constraint.
@@ -298,4 +392,26 @@ pub struct SqlSpec {
     /// Most statements in one argument (default 1: stacked queries deny).
     #[serde(default, deserialize_with = "present")]
     pub max_statements: Option<u32>,
+    /// Tables the statements may (`in`) or may not (`not_in`) reference.
+    #[serde(default, deserialize_with = "present")]
+    pub tables: Option<NameLists>,
+    /// Functions the statements may not call, besides the built-in dangerous list.
+    #[serde(default)]
+    pub deny_functions: Vec<String>,
+    /// `deny` (default): calling a built-in dangerous function (`pg_read_file`, `pg_sleep`,
+    /// `lo_import`, `dblink`, ...) denies; `allow` turns that list off.
+    #[serde(default, deserialize_with = "present")]
+    pub dangerous_functions: Option<UnknownArgs>,
+}
+
+/// `in` / `not_in` name lists.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameLists {
+    /// Every name must be one of these.
+    #[serde(default, rename = "in")]
+    pub within: Vec<String>,
+    /// No name may be one of these.
+    #[serde(default)]
+    pub not_in: Vec<String>,
 }

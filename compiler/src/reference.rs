@@ -142,6 +142,8 @@ impl Context<'_> {
                 Test::RoleAny(roles) => request.principal_roles.iter().any(|r| roles.contains(*r)),
                 _ => false,
             }),
+            // Element tests run only inside `All`/`Any`, through `value`.
+            Subject::Element => Ok(false),
             Subject::Args => match &atom.test {
                 Test::OnlyKeys(keys) => {
                     let object = self.args.as_object().ok_or("args.type")?;
@@ -194,6 +196,35 @@ impl Context<'_> {
                 };
                 Ok(holds(len.cmp(&(*bound as usize)), *op))
             }
+            Test::Bytes(op, bound) => {
+                let len = value.as_str().ok_or("args.type")?.len();
+                Ok(holds(len.cmp(&(*bound as usize)), *op))
+            }
+            Test::Decimal(op, bound) => {
+                let number = value.as_number().ok_or("args.type")?.to_string();
+                // The runtime's exact decimal comparison (tested on its own in `number.rs`).
+                let ordering = mcppol_runtime::number::compare(number.as_bytes(), bound.as_bytes())
+                    .ok_or("args.type")?;
+                Ok(holds(ordering, *op))
+            }
+            Test::OnlyKeys(keys) => {
+                let object = value.as_object().ok_or("args.type")?;
+                if object.keys().any(|key| key.len() > limits::STRING_BYTES_MAX) {
+                    return Err("limit.string_too_long");
+                }
+                Ok(object.keys().all(|key| keys.contains(key)))
+            }
+            Test::All(element) | Test::Any(element) => {
+                let items = value.as_array().ok_or("args.type")?;
+                // An element the test cannot apply to does not satisfy it.
+                let mut results =
+                    items.iter().map(|item| self.value(&element.test, item).unwrap_or(false));
+                Ok(if matches!(test, Test::All(_)) {
+                    results.all(|ok| ok)
+                } else {
+                    results.any(|ok| ok)
+                })
+            }
             _ => {
                 let text = value.as_str().ok_or("args.type")?;
                 if text.len() > limits::STRING_BYTES_MAX {
@@ -213,19 +244,26 @@ impl Context<'_> {
             Test::Suffix(s) => text.ends_with(s.as_str()),
             Test::Contains(s) => text.contains(s.as_str()),
             Test::Matches(kind, pattern) => self.matches(*kind, pattern, bytes),
-            Test::PathPrefix(_) | Test::PathGlob(_) => {
+            Test::PathPrefix(_, options) | Test::PathGlob(_, options) => {
                 let mut buffer = vec![0u8; limits::STRING_BYTES_MAX];
-                let normal = path::normalize(bytes, &mut buffer).map_err(|e| e.code())?;
+                let options = path_options(*options);
+                let normal = path::normalize(bytes, options, &mut buffer).map_err(|e| e.code())?;
                 match test {
-                    Test::PathPrefix(prefixes) => {
+                    Test::PathPrefix(prefixes, _) => {
                         prefixes.iter().any(|prefix| path::has_prefix(normal, prefix.as_bytes()))
                     }
-                    Test::PathGlob(glob) => self.matches(PatternKind::PathGlob, glob, normal),
+                    Test::PathGlob(glob, _) => self.matches(PatternKind::PathGlob, glob, normal),
                     _ => false,
                 }
             }
-            Test::UrlScheme(_) | Test::UrlHost(_) | Test::UrlNamedHost => {
+            Test::UrlScheme(_)
+            | Test::UrlHost(_)
+            | Test::UrlNamedHost
+            | Test::UrlPort(_)
+            | Test::UrlPath(_)
+            | Test::UrlSsrf => {
                 let parsed = url::parse(bytes).map_err(|e| e.code())?;
+                let host = url::classify_host(parsed.host).map_err(|e| e.code())?;
                 match test {
                     Test::UrlScheme(schemes) => schemes
                         .iter()
@@ -233,16 +271,77 @@ impl Context<'_> {
                     Test::UrlHost(hosts) => {
                         hosts.iter().any(|host| url::host_matches(parsed.host, host.as_bytes()))
                     }
-                    _ => !url::is_ip_literal(parsed.host),
+                    Test::UrlNamedHost => matches!(host, url::Host::Name),
+                    Test::UrlPort(ports) => parsed
+                        .effective_port()
+                        .is_some_and(|port| ports.contains(&port.to_string())),
+                    Test::UrlPath(prefixes) => {
+                        let mut buffer = vec![0u8; limits::STRING_BYTES_MAX];
+                        let options = path::PathOptions {
+                            percent_decode: true,
+                            ..path::PathOptions::default()
+                        };
+                        let raw = if parsed.path.is_empty() { &b"/"[..] } else { parsed.path };
+                        let normal =
+                            path::normalize(raw, options, &mut buffer).map_err(|e| e.code())?;
+                        prefixes.iter().any(|prefix| path::has_prefix(normal, prefix.as_bytes()))
+                    }
+                    _ => match url::ssrf_class(&host, parsed.host) {
+                        Some(class) => return Err(class.code()),
+                        None => true,
+                    },
                 }
             }
-            Test::SqlAllow(kinds, max) => {
-                let summary = sql::analyze(bytes).map_err(|e| e.code())?;
-                sql::KindSet::from_bits(*kinds)
-                    .is_some_and(|allowed| summary.kinds.is_subset_of(allowed))
-                    && (1..=*max).contains(&summary.statement_count)
+            Test::SqlAllow(..)
+            | Test::SqlDenyFunctions(_)
+            | Test::SqlTablesIn(_)
+            | Test::SqlTablesNotIn(_) => {
+                // Events borrow the input only inside the callback: decide there.
+                let dangerous_on = matches!(test, Test::SqlAllow(_, _, true));
+                let (mut dangerous, mut denied_function) = (false, false);
+                let (mut all_listed, mut any_listed) = (true, false);
+                let summary = sql::analyze_with(bytes, &mut |event| match event {
+                    sql::SqlEvent::Function(name) => {
+                        dangerous |= dangerous_on
+                            && sql::DANGEROUS_FUNCTIONS.iter().any(|f| name.last_eq(f.as_bytes()));
+                        if let Test::SqlDenyFunctions(denied) = test {
+                            denied_function |= denied.iter().any(|d| name.may_be(d.as_bytes()));
+                        }
+                    }
+                    sql::SqlEvent::Table(name) => {
+                        if let Test::SqlTablesIn(set) = test {
+                            all_listed &= set.iter().any(|t| name.surely_is(t.as_bytes()));
+                        }
+                        if let Test::SqlTablesNotIn(set) = test {
+                            any_listed |= set.iter().any(|t| name.may_be(t.as_bytes()));
+                        }
+                    }
+                })
+                .map_err(|e| e.code())?;
+                if dangerous {
+                    return Err("sql.dangerous_function");
+                }
+                if denied_function {
+                    return Err("sql.function_denied");
+                }
+                match test {
+                    Test::SqlAllow(kinds, max, _) => {
+                        sql::KindSet::from_bits(*kinds)
+                            .is_some_and(|allowed| summary.kinds.is_subset_of(allowed))
+                            && (1..=*max).contains(&summary.statement_count)
+                    }
+                    Test::SqlTablesIn(_) => all_listed,
+                    Test::SqlTablesNotIn(_) => !any_listed,
+                    _ => true,
+                }
             }
-            Test::Int(..) | Test::Len(..) | Test::Bool(_) => return Err("args.type"),
+            Test::Int(..)
+            | Test::Len(..)
+            | Test::Bool(_)
+            | Test::Bytes(..)
+            | Test::Decimal(..)
+            | Test::All(_)
+            | Test::Any(_) => return Err("args.type"),
             Test::Exists | Test::Type(_) => true,
             Test::OnlyKeys(_) | Test::RoleHas(_) | Test::RoleAny(_) => false,
         })
@@ -346,5 +445,18 @@ fn holds(ordering: Ordering, op: CmpOp) -> bool {
         CmpOp::Le => ordering != Ordering::Greater,
         CmpOp::Gt => ordering == Ordering::Greater,
         CmpOp::Ge => ordering != Ordering::Less,
+    }
+}
+
+fn path_options(bits: u32) -> path::PathOptions {
+    use mcppol_runtime::format::path_option;
+    path::PathOptions {
+        style: if bits & path_option::WINDOWS != 0 {
+            path::Style::Windows
+        } else {
+            path::Style::Posix
+        },
+        case_insensitive: bits & path_option::CASE_INSENSITIVE != 0,
+        percent_decode: bits & path_option::PERCENT_DECODE != 0,
     }
 }

@@ -11,11 +11,11 @@ use crate::ir::{
     Atom, CmpOp, Cond, NameMatcher, PatternKind, Policy, Rule, Schema, Subject, Test, Verdict,
 };
 use crate::model::{
-    ArgSpec, DefaultSpec, EffectName, PolicyFile, RiskName, RuleSpec, Scalar, ToolSpec, TypeName,
-    Types, UnknownArgs,
+    ArgSpec, DefaultSpec, EffectName, Number, PolicyFile, RiskName, RuleSpec, Scalar, ToolSpec,
+    TypeName, Types, UnknownArgs,
 };
 use mcppol_grammar::ast::{self, ExprKind, Literal, OperandKind, PathRoot};
-use mcppol_runtime::format::json_type;
+use mcppol_runtime::format::{json_type, path_option};
 use mcppol_runtime::{Effect, Risk};
 use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet};
@@ -323,19 +323,14 @@ impl Resolver<'_> {
         }
         for (name, arg) in &spec.args {
             let arg_at = Position::of(&arg.referenced);
-            self.check_arg_name(name, arg_at);
             if arg.value.required.is_some() {
                 self.error(
                     Diagnostic::error("E0207", format!("`required` is not allowed in a rule's argument `{name}`"), arg_at)
                         .with_help("a rule's listed arguments must be present for it to match; declare required arguments under `tools:`"),
                 );
             }
-            let path = vec![name.clone()];
-            // Presence first: a listed argument must be present, so that a negated
-            // constraint (`not_in`) can never match an absent argument.
-            parts.push(arg_atom(&path, Test::Exists, false));
-            let constraints = self.constraints(&path, &arg.value, arg_at, true);
-            parts.extend(constraints.into_iter().map(|(cond, _)| cond));
+            let conditions = self.rule_arg(std::slice::from_ref(name), &arg.value, arg_at);
+            parts.extend(conditions);
         }
         if let Some(cond) = spec.when.as_ref().and_then(|when| self.when(when)) {
             parts.push(cond);
@@ -394,47 +389,210 @@ impl Resolver<'_> {
                 ),
             ));
         }
-        for (name, arg) in &spec.args {
-            self.check_arg_name(name, Position::of(&arg.referenced));
-            let path = vec![name.clone()];
-            if arg.value.required == Some(true) {
-                checks.push((
-                    arg_atom(&path, Test::Exists, false),
-                    deny(
-                        "args.schema.required",
-                        format!("tool `{tool}` requires argument `{name}`"),
-                    ),
-                ));
+        let mut args = spec.args.iter().map(|(n, a)| (n.clone(), a)).collect::<Vec<_>>();
+        let translated;
+        if let Some(input_schema) = &spec.input_schema {
+            if !spec.args.is_empty() || spec.unknown_args.is_some() {
+                self.error(
+                    Diagnostic::error(
+                        "E0218",
+                        format!("tool `{tool}` has both `input_schema` and `args`/`unknown_args`"),
+                        Position::of(&input_schema.referenced),
+                    )
+                    .with_help("use one: paste the server's `inputSchema`, or write `args`"),
+                );
             }
-            for (cond, what) in
-                self.constraints(&path, &arg.value, Position::of(&arg.referenced), true)
-            {
-                let code =
-                    if what == "type" { "args.schema.type" } else { "args.schema.constraint" };
-                // Schema constraints bind only present arguments; `required` covers absence.
-                let absent = Cond::Not(Box::new(arg_atom(&path, Test::Exists, false)));
-                checks.push((
-                    Cond::any(vec![absent, cond]),
-                    deny(
-                        code,
-                        format!("argument `{name}` of tool `{tool}` breaks its schema ({what})"),
+            match crate::json_schema::translate(&input_schema.value, input_schema.referenced) {
+                Ok(result) => {
+                    translated = result;
+                    if translated.unknown_args == Some(UnknownArgs::Deny) {
+                        let keys: BTreeSet<String> = translated.args.keys().cloned().collect();
+                        checks.push((
+                            Cond::Atom(Atom { subject: Subject::Args, test: Test::OnlyKeys(keys), missing_is_false: false }),
+                            deny("args.schema.unknown", format!("tool `{tool}` was called with an argument its schema does not declare")),
+                        ));
+                    }
+                    args = translated.args.iter().map(|(n, a)| (n.clone(), a)).collect();
+                }
+                Err(errors) => {
+                    for error in errors {
+                        let mut diagnostic = Diagnostic::error(
+                            "E0219",
+                            format!(
+                                "`input_schema` of tool `{tool}` at `{}`: {}",
+                                error.pointer, error.message
+                            ),
+                            Position::of(&input_schema.referenced),
+                        );
+                        if let Some(help) = error.help {
+                            diagnostic = diagnostic.with_help(help);
+                        }
+                        self.error(diagnostic);
+                    }
+                }
+            }
+        }
+        for (name, arg) in args {
+            let mut found = Vec::new();
+            self.schema_arg(
+                std::slice::from_ref(&name),
+                &arg.value,
+                Position::of(&arg.referenced),
+                &mut found,
+            );
+            for (cond, what, shown) in found {
+                let (code, reason) = match what {
+                    "required" => (
+                        "args.schema.required",
+                        format!("tool `{tool}` requires argument `{shown}`"),
                     ),
-                ));
+                    "unknown" => (
+                        "args.schema.unknown",
+                        format!(
+                            "argument `{shown}` of tool `{tool}` has a field its schema does not declare"
+                        ),
+                    ),
+                    "type" => (
+                        "args.schema.type",
+                        format!("argument `{shown}` of tool `{tool}` breaks its schema (type)"),
+                    ),
+                    _ => (
+                        "args.schema.constraint",
+                        format!("argument `{shown}` of tool `{tool}` breaks its schema ({what})"),
+                    ),
+                };
+                checks.push((cond, deny(code, reason)));
             }
         }
         Schema { tool: tool.to_owned(), checks }
     }
 
-    /// The conditions an argument spec imposes, each with a short name of the constraint.
-    fn constraints(
+    /// The per-element tests of an `items` or `contains` spec: each constraint must lower to a
+    /// single test on the element.
+    fn element_atoms(
+        &mut self,
+        _parent: &Subject,
+        spec: &ArgSpec,
+        at: Position,
+        within: &str,
+    ) -> Vec<(Atom, &'static str)> {
+        let structural = !spec.properties.is_empty()
+            || spec.items.is_some()
+            || spec.contains.is_some()
+            || spec.additional_properties.is_some()
+            || spec.min_items.is_some()
+            || spec.max_items.is_some()
+            || spec.required.is_some();
+        if structural {
+            self.error(
+                Diagnostic::error(
+                    "E0217",
+                    format!("`{within}` supports scalar constraints only"),
+                    at,
+                )
+                .with_help(
+                    "arrays of objects or of arrays cannot be checked element by element yet",
+                ),
+            );
+            return Vec::new();
+        }
+        let mut atoms = Vec::new();
+        for (cond, what) in self.constraints(&Subject::Element, spec, at, false) {
+            match cond {
+                Cond::Atom(atom) => atoms.push((atom, what)),
+                _ => self.error(
+                    Diagnostic::error("E0217", format!("`{what}` inside `{within}` cannot be checked per element"), at)
+                        .with_help("use one kind of value per constraint (e.g. an `enum` of strings only, or `path` prefixes without globs)"),
+                ),
+            }
+        }
+        atoms
+    }
+
+    /// A rule's argument: present, then every constraint, then nested properties (each of
+    /// which must be present too). Presence first, so that a negated constraint (`not_in`)
+    /// can never match an absent argument.
+    fn rule_arg(&mut self, path: &[String], spec: &ArgSpec, at: Position) -> Vec<Cond> {
+        self.check_arg_path(path, at);
+        let mut parts = vec![arg_atom(path, Test::Exists, false)];
+        let subject = Subject::Arg(path.to_vec());
+        parts.extend(self.constraints(&subject, spec, at, true).into_iter().map(|(c, _)| c));
+        for (name, field) in &spec.properties {
+            let mut child = path.to_vec();
+            child.push(name.clone());
+            let field_at = Position::of(&field.referenced);
+            if field.value.required.is_some() {
+                self.error(Diagnostic::error(
+                    "E0207",
+                    format!("`required` is not allowed in a rule's argument `{}`", child.join(".")),
+                    field_at,
+                ));
+            }
+            parts.extend(self.rule_arg(&child, &field.value, field_at));
+        }
+        parts
+    }
+
+    /// A schema argument: `(condition that must hold, constraint name, shown path)` triples.
+    /// Schemas bind only present arguments; `required` covers absence.
+    fn schema_arg(
         &mut self,
         path: &[String],
+        spec: &ArgSpec,
+        at: Position,
+        out: &mut Vec<(Cond, &'static str, String)>,
+    ) {
+        self.check_arg_path(path, at);
+        let shown = path.join(".");
+        let present = arg_atom(path, Test::Exists, false);
+        if spec.required == Some(true) {
+            // A nested field is required only when its parent object is there.
+            let guard = match path.split_last() {
+                Some((_, parent)) if !parent.is_empty() => {
+                    Cond::Not(Box::new(arg_atom(parent, Test::Exists, false)))
+                }
+                _ => Cond::False,
+            };
+            out.push((Cond::any(vec![guard, present.clone()]), "required", shown.clone()));
+        }
+        let subject = Subject::Arg(path.to_vec());
+        for (cond, what) in self.constraints(&subject, spec, at, true) {
+            let absent = Cond::Not(Box::new(present.clone()));
+            out.push((Cond::any(vec![absent, cond]), what, shown.clone()));
+        }
+        for (name, field) in &spec.properties {
+            let mut child = path.to_vec();
+            child.push(name.clone());
+            self.schema_arg(&child, &field.value, Position::of(&field.referenced), out);
+        }
+    }
+
+    /// Argument names are path segments in the artifact, joined by NUL, and nesting is
+    /// bounded so that lookups stay cheap.
+    fn check_arg_path(&mut self, path: &[String], at: Position) {
+        if let Some(name) = path.last() {
+            self.check_arg_name(name, at);
+        }
+        if path.len() > ARG_DEPTH_MAX {
+            self.error(Diagnostic::error(
+                "E0402",
+                format!("argument path `{}` is nested deeper than {ARG_DEPTH_MAX}", path.join(".")),
+                at,
+            ));
+        }
+    }
+
+    /// The conditions an argument spec imposes on `subject` (an argument, or an array element),
+    /// each with a short name of the constraint.
+    fn constraints(
+        &mut self,
+        subject: &Subject,
         spec: &ArgSpec,
         at: Position,
         missing_is_false: bool,
     ) -> Vec<(Cond, &'static str)> {
         let mut out = Vec::new();
-        let atom = |test| arg_atom(path, test, missing_is_false);
+        let atom = |test| Cond::Atom(Atom { subject: subject.clone(), test, missing_is_false });
         if let Some(types) = &spec.types {
             out.push((atom(Test::Type(type_mask(types))), "type"));
         }
@@ -482,11 +640,82 @@ impl Resolver<'_> {
         if let Some(max) = spec.max_length {
             out.push((atom(Test::Len(CmpOp::Le, max)), "max_length"));
         }
-        if let Some(min) = spec.minimum {
-            out.push((atom(Test::Int(CmpOp::Ge, min)), "minimum"));
+        for (bound, op, what) in [
+            (spec.minimum, CmpOp::Ge, "minimum"),
+            (spec.maximum, CmpOp::Le, "maximum"),
+            (spec.exclusive_minimum, CmpOp::Gt, "exclusive_minimum"),
+            (spec.exclusive_maximum, CmpOp::Lt, "exclusive_maximum"),
+        ] {
+            match bound {
+                Some(Number::Integer(n)) => out.push((atom(Test::Int(op, n)), what)),
+                Some(Number::Decimal(d)) if d.is_finite() => {
+                    // Rust prints the shortest decimal that reads back as this double: the
+                    // number the author wrote, for any decimal with 15 significant digits.
+                    out.push((atom(Test::Decimal(op, format!("{d:?}"))), what));
+                }
+                Some(Number::Decimal(_)) => self.error(Diagnostic::error(
+                    "E0220",
+                    format!("`{what}` must be a finite number"),
+                    at,
+                )),
+                None => {}
+            }
         }
-        if let Some(max) = spec.maximum {
-            out.push((atom(Test::Int(CmpOp::Le, max)), "maximum"));
+        if let Some(min) = spec.min_bytes {
+            out.push((atom(Test::Bytes(CmpOp::Ge, min)), "min_bytes"));
+        }
+        if let Some(max) = spec.max_bytes {
+            out.push((atom(Test::Bytes(CmpOp::Le, max)), "max_bytes"));
+        }
+        if spec.min_items.is_some()
+            || spec.max_items.is_some()
+            || spec.items.is_some()
+            || spec.contains.is_some()
+        {
+            // Item counts and quantifiers apply to arrays; `len` would count a string's
+            // characters, so the type is checked first.
+            let arrays = atom(Test::Type(json_type::ARRAY));
+            if let Some(min) = spec.min_items {
+                out.push((
+                    Cond::all(vec![arrays.clone(), atom(Test::Len(CmpOp::Ge, min))]),
+                    "min_items",
+                ));
+            }
+            if let Some(max) = spec.max_items {
+                out.push((
+                    Cond::all(vec![arrays.clone(), atom(Test::Len(CmpOp::Le, max))]),
+                    "max_items",
+                ));
+            }
+        }
+        if let Some(items) = &spec.items {
+            for (cond, what) in
+                self.element_atoms(subject, &items.value, Position::of(&items.referenced), "items")
+            {
+                out.push((atom(Test::All(Box::new(cond))), what));
+            }
+        }
+        if let Some(contains) = &spec.contains {
+            let contains_at = Position::of(&contains.referenced);
+            let mut atoms = self.element_atoms(subject, &contains.value, contains_at, "contains");
+            // Every other test already requires its type, so a `type` beside them adds nothing.
+            if atoms.len() > 1 {
+                atoms.retain(|(_, what)| *what != "type");
+            }
+            if atoms.len() > 1 {
+                self.error(Diagnostic::error("E0217", "`contains` supports one constraint (plus `type`)", contains_at)
+                    .with_help("an element must satisfy it; split the condition into several rules or use `when:`"));
+            }
+            if let Some((cond, what)) = atoms.into_iter().next() {
+                out.push((atom(Test::Any(Box::new(cond))), what));
+            }
+        }
+        if let (Some(false), Subject::Arg(_)) = (spec.additional_properties, subject) {
+            let keys: BTreeSet<String> = spec.properties.keys().cloned().collect();
+            out.push((
+                Cond::all(vec![atom(Test::Type(json_type::OBJECT)), atom(Test::OnlyKeys(keys))]),
+                "unknown",
+            ));
         }
         if let Some(pattern) = &spec.pattern {
             let pattern_at = Position::of(&pattern.referenced);
@@ -506,19 +735,36 @@ impl Resolver<'_> {
                     path_at,
                 ));
             }
+            let options = path_options(&paths.value);
             if !paths.value.within.is_empty() {
-                let allowed = self.path_list(path, &paths.value.within, path_at, missing_is_false);
+                let allowed = self.path_list(
+                    subject,
+                    &paths.value.within,
+                    options,
+                    path_at,
+                    missing_is_false,
+                );
                 out.push((allowed, "path"));
             }
             if !paths.value.not_in.is_empty() {
-                let denied = self.path_list(path, &paths.value.not_in, path_at, missing_is_false);
+                let denied = self.path_list(
+                    subject,
+                    &paths.value.not_in,
+                    options,
+                    path_at,
+                    missing_is_false,
+                );
                 out.push((Cond::Not(Box::new(denied)), "path"));
             }
         }
         if let Some(url) = &spec.url {
             let url_at = Position::of(&url.referenced);
             let url = &url.value;
-            // Parsing alone rejects userinfo, whitespace and other tricks; always test it.
+            // SSRF first: an internal destination denies with its own code, whatever else the
+            // rule says. Parsing alone rejects userinfo, whitespace and other tricks.
+            if url.ssrf {
+                out.push((atom(Test::UrlSsrf), "url"));
+            }
             if !url.allow_ip_hosts {
                 out.push((atom(Test::UrlNamedHost), "url"));
             }
@@ -547,7 +793,44 @@ impl Resolver<'_> {
                 let hosts = url.hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
                 out.push((atom(Test::UrlHost(hosts)), "url"));
             }
-            if url.schemes.is_empty() && url.hosts.is_empty() && url.allow_ip_hosts {
+            if !url.ports.is_empty() {
+                let ports = url.ports.iter().map(u16::to_string).collect();
+                out.push((atom(Test::UrlPort(ports)), "url"));
+            }
+            if !url.paths.is_empty() {
+                let mut prefixes = BTreeSet::new();
+                for entry in &url.paths {
+                    match normal_prefix(
+                        entry,
+                        mcppol_runtime::path::PathOptions {
+                            percent_decode: true,
+                            ..Default::default()
+                        },
+                    ) {
+                        Some(normal) => {
+                            prefixes.insert(normal);
+                        }
+                        None => self.error(
+                            Diagnostic::error(
+                                "E0215",
+                                format!(
+                                    "URL path prefix `{entry}` is not an absolute, normal path"
+                                ),
+                                url_at,
+                            )
+                            .with_help("write prefixes like `/repos` (no `..`, no `%2e`)"),
+                        ),
+                    }
+                }
+                out.push((atom(Test::UrlPath(prefixes)), "url"));
+            }
+            if url.schemes.is_empty()
+                && url.hosts.is_empty()
+                && url.allow_ip_hosts
+                && !url.ssrf
+                && url.ports.is_empty()
+                && url.paths.is_empty()
+            {
                 out.push((atom(Test::UrlScheme(BTreeSet::new())), "url"));
                 self.error(
                     Diagnostic::error("E0212", "`url` constrains nothing", url_at)
@@ -575,41 +858,57 @@ impl Resolver<'_> {
                     sql_at,
                 ));
             }
-            out.push((atom(Test::SqlAllow(kinds.bits(), max.max(1))), "sql"));
+            let dangerous = sql.value.dangerous_functions != Some(UnknownArgs::Allow);
+            out.push((atom(Test::SqlAllow(kinds.bits(), max.max(1), dangerous)), "sql"));
+            if !sql.value.deny_functions.is_empty() {
+                let names =
+                    sql.value.deny_functions.iter().map(|n| n.to_ascii_lowercase()).collect();
+                out.push((atom(Test::SqlDenyFunctions(names)), "sql"));
+            }
+            if let Some(tables) = &sql.value.tables {
+                if !tables.within.is_empty() {
+                    let names = tables.within.iter().map(|n| n.to_ascii_lowercase()).collect();
+                    out.push((atom(Test::SqlTablesIn(names)), "sql"));
+                }
+                if !tables.not_in.is_empty() {
+                    let names = tables.not_in.iter().map(|n| n.to_ascii_lowercase()).collect();
+                    out.push((atom(Test::SqlTablesNotIn(names)), "sql"));
+                }
+            }
         }
         out
     }
 
     fn path_list(
         &mut self,
-        path: &[String],
+        subject: &Subject,
         entries: &[String],
+        options: u32,
         at: Position,
         missing_is_false: bool,
     ) -> Cond {
+        let atom = |test| Cond::Atom(Atom { subject: subject.clone(), test, missing_is_false });
         let mut prefixes = BTreeSet::new();
         let mut alternatives = Vec::new();
         for entry in entries {
             if is_glob(entry) {
-                if self.pattern(PatternKind::PathGlob, entry, at) {
-                    alternatives.push(arg_atom(
-                        path,
-                        Test::PathGlob(entry.clone()),
-                        missing_is_false,
-                    ));
+                // Globs match the normalised path, so they are written in normalised form:
+                // case-insensitive paths are matched in lowercase.
+                let glob = if options & path_option::CASE_INSENSITIVE != 0 {
+                    entry.to_ascii_lowercase()
+                } else {
+                    entry.clone()
+                };
+                if self.pattern(PatternKind::PathGlob, &glob, at) {
+                    alternatives.push(atom(Test::PathGlob(glob, options)));
                 }
                 continue;
             }
-            let mut buffer = vec![0u8; entry.len().max(1)];
-            match mcppol_runtime::path::normalize(entry.as_bytes(), &mut buffer) {
-                Ok(normal)
-                    if normal.first() == Some(&b'/')
-                        && (normal == entry.as_bytes()
-                            || entry.strip_suffix('/').is_some_and(|e| e.as_bytes() == normal)) =>
-                {
-                    prefixes.insert(String::from_utf8_lossy(normal).into_owned());
+            match normal_prefix(entry, runtime_options(options)) {
+                Some(normal) => {
+                    prefixes.insert(normal);
                 }
-                _ => self.error(
+                None => self.error(
                     Diagnostic::error(
                         "E0215",
                         format!("path prefix `{entry}` is not an absolute, normal path"),
@@ -620,7 +919,7 @@ impl Resolver<'_> {
             }
         }
         if !prefixes.is_empty() {
-            alternatives.insert(0, arg_atom(path, Test::PathPrefix(prefixes), missing_is_false));
+            alternatives.insert(0, atom(Test::PathPrefix(prefixes, options)));
         }
         Cond::any(alternatives)
     }
@@ -1058,4 +1357,54 @@ fn flip(op: ast::CompareOp) -> ast::CompareOp {
         ast::CompareOp::Ge => ast::CompareOp::Le,
         other => other,
     }
+}
+
+/// How deep `properties` may nest (an argument path has at most this many segments).
+pub const ARG_DEPTH_MAX: usize = 8;
+
+/// `path_option` bits for a `path:` constraint.
+fn path_options(spec: &crate::model::PathSpec) -> u32 {
+    use crate::model::{PathCase, PathEncoding, PathStyle};
+    let mut bits = 0;
+    if spec.style == Some(PathStyle::Windows) {
+        bits |= path_option::WINDOWS;
+    }
+    if spec.case == Some(PathCase::Insensitive) {
+        bits |= path_option::CASE_INSENSITIVE;
+    }
+    if spec.encoding == Some(PathEncoding::Uri) {
+        bits |= path_option::PERCENT_DECODE;
+    }
+    bits
+}
+
+fn runtime_options(bits: u32) -> mcppol_runtime::path::PathOptions {
+    mcppol_runtime::path::PathOptions {
+        style: if bits & path_option::WINDOWS != 0 {
+            mcppol_runtime::path::Style::Windows
+        } else {
+            mcppol_runtime::path::Style::Posix
+        },
+        case_insensitive: bits & path_option::CASE_INSENSITIVE != 0,
+        percent_decode: bits & path_option::PERCENT_DECODE != 0,
+    }
+}
+
+/// The normalised form of a policy's path prefix, if it is absolute and already written in
+/// normal form (modulo a trailing `/` and, for case-insensitive paths, case): a prefix that
+/// normalisation would change is a typo waiting to surprise its author.
+fn normal_prefix(entry: &str, options: mcppol_runtime::path::PathOptions) -> Option<String> {
+    let mut buffer = vec![0u8; entry.len().max(1)];
+    let normal = mcppol_runtime::path::normalize(entry.as_bytes(), options, &mut buffer).ok()?;
+    let text = String::from_utf8(normal.to_vec()).ok()?;
+    let written =
+        if options.case_insensitive { entry.to_ascii_lowercase() } else { entry.to_owned() };
+    let written = if options.style == mcppol_runtime::path::Style::Windows {
+        written.replace('\\', "/")
+    } else {
+        written
+    };
+    let absolute = text.starts_with('/') || text.as_bytes().get(1) == Some(&b':');
+    let unchanged = text == written || written.strip_suffix('/') == Some(text.as_str());
+    (absolute && unchanged).then_some(text)
 }

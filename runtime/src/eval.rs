@@ -12,7 +12,7 @@
 //! 4. A predicate applied to a value of the wrong JSON type faults with `args.type`.
 //! 5. A fault ends the walk with a deny, risk high, no rule, and the fault's code.
 
-use crate::format::{self, cmp, json_type, op, read_u8, read_u32, subject};
+use crate::format::{self, cmp, json_type, op, path_option, read_u8, read_u32, subject};
 use crate::json::{self, JsonStr, Kind, Value};
 use crate::{Decision, Effect, Program, Request, Risk, Scratch, limits, path, sql, url};
 use core::cmp::Ordering;
@@ -154,7 +154,7 @@ impl<'a> Program<'a> {
                 }
                 _ => request.principal_roles.iter().any(|r| self.set_contains(a, r.as_bytes())),
             }),
-            subject::ARGS => self.test_only_keys(a, context),
+            subject::ARGS => self.test_only_keys(a, context.args, context),
             subject::ARG => {
                 let path = self.string_bytes(read_u32(record, 4).unwrap_or(u32::MAX));
                 // `has(...)` asks "is it there?": a non-object on the way means no, not a fault.
@@ -200,11 +200,49 @@ impl<'a> Program<'a> {
                 };
                 Ok(compare(len.cmp(&(a as usize)), comparison))
             }
+            op::BYTES_CMP => {
+                let len = value.string().ok_or(ARG_TYPE)?.unescaped_len();
+                Ok(compare(len.cmp(&(a as usize)), comparison))
+            }
+            op::NUM_CMP => {
+                let number = value.number().ok_or(ARG_TYPE)?;
+                let ordering = crate::number::compare(number.raw(), self.string_bytes(a));
+                Ok(compare(ordering.ok_or(CORRUPT)?, comparison))
+            }
+            op::ONLY_KEYS => {
+                if value.kind() != Kind::Object {
+                    return Err(ARG_TYPE);
+                }
+                self.test_only_keys(a, value, context)
+            }
+            op::ARRAY_ALL | op::ARRAY_ANY => {
+                if value.kind() != Kind::Array {
+                    return Err(ARG_TYPE);
+                }
+                let record = self.predicates.get(a);
+                let (sub_op, sub_flags) =
+                    (read_u8(record, 1).unwrap_or(0), read_u8(record, 2).unwrap_or(0));
+                let sub_a = read_u32(record, 8).unwrap_or(u32::MAX);
+                let sub_b = read_u32(record, 12).unwrap_or(u32::MAX);
+                let want_all = operation == op::ARRAY_ALL;
+                for element in value.elements() {
+                    // INVARIANT (no-nesting): the sub-predicate is not a quantifier, so this
+                    // call does not come back here. An element the test cannot apply to (wrong
+                    // type, unparsable) does not satisfy it; that is not a fault of the request.
+                    let holds = self
+                        .test_value(sub_op, sub_flags, sub_a, sub_b, element, context)
+                        .unwrap_or(false);
+                    if holds != want_all {
+                        return Ok(!want_all);
+                    }
+                }
+                Ok(want_all)
+            }
             _ => {
                 let string = value.string().ok_or(ARG_TYPE)?;
                 let text = unescaped(string, context.text)?;
                 // `text` borrows the scratch text buffer; the path buffer is separate.
-                test_text_with(self, operation, a, b, text, &mut context.path[..])
+                test_text_with(self, operation, flags, a, b, text, &mut context.path[..])
             }
         }
     }
@@ -217,11 +255,16 @@ impl<'a> Program<'a> {
         text: &[u8],
         context: &mut Context<'_, '_>,
     ) -> Result<bool, Fault> {
-        test_text_with(self, operation, a, b, text, &mut context.path[..])
+        test_text_with(self, operation, 0, a, b, text, &mut context.path[..])
     }
 
-    fn test_only_keys(&self, set: u32, context: &mut Context<'_, '_>) -> Result<bool, Fault> {
-        for (key, _) in context.args.members() {
+    fn test_only_keys(
+        &self,
+        set: u32,
+        object: Value<'_>,
+        context: &mut Context<'_, '_>,
+    ) -> Result<bool, Fault> {
+        for (key, _) in object.members() {
             if !self.set_contains(set, unescaped(key, context.text)?) {
                 return Ok(false);
             }
@@ -241,6 +284,7 @@ struct Context<'r, 's> {
 fn test_text_with(
     program: &Program<'_>,
     operation: u8,
+    flags: u8,
     a: u32,
     b: u32,
     text: &[u8],
@@ -254,41 +298,166 @@ fn test_text_with(
         op::STR_CONTAINS => Ok(contains(text, program.string_bytes(a))),
         op::STR_MATCHES => Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(text)),
         op::PATH_PREFIX | op::PATH_GLOB => {
-            let normalized = path::normalize(text, path_buffer).map_err(|error| Fault {
-                code: error.code(),
-                reason: "the path argument cannot be normalised safely",
-            })?;
+            let options = path::PathOptions {
+                style: if b & path_option::WINDOWS != 0 {
+                    path::Style::Windows
+                } else {
+                    path::Style::Posix
+                },
+                case_insensitive: b & path_option::CASE_INSENSITIVE != 0,
+                percent_decode: b & path_option::PERCENT_DECODE != 0,
+            };
+            let normalized =
+                path::normalize(text, options, path_buffer).map_err(|error| Fault {
+                    code: error.code(),
+                    reason: "the path argument cannot be normalised safely",
+                })?;
             if operation == op::PATH_GLOB {
                 return Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
             }
             Ok(set_members(program, a).any(|prefix| path::has_prefix(normalized, prefix)))
         }
-        op::URL_SCHEME | op::URL_HOST | op::URL_NAMED_HOST => {
-            let parsed = url::parse(text).map_err(|error| Fault {
-                code: error.code(),
-                reason: "the URL argument cannot be parsed safely",
-            })?;
-            Ok(match operation {
-                op::URL_SCHEME => {
-                    set_members(program, a).any(|scheme| parsed.scheme.eq_ignore_ascii_case(scheme))
-                }
-                op::URL_HOST => {
-                    set_members(program, a).any(|pattern| url::host_matches(parsed.host, pattern))
-                }
-                _ => !url::is_ip_literal(parsed.host),
-            })
-        }
-        op::SQL_ALLOW => {
-            let summary = sql::analyze(text).map_err(|error| Fault {
-                code: error.code(),
-                reason: "the SQL argument cannot be classified safely",
-            })?;
-            let allowed = sql::KindSet::from_bits(a).ok_or(CORRUPT)?;
-            // An empty query is not a SELECT: at least one statement, at most `b`.
-            Ok(summary.kinds.is_subset_of(allowed) && (1..=b).contains(&summary.statement_count))
+        op::URL_SCHEME
+        | op::URL_HOST
+        | op::URL_NAMED_HOST
+        | op::URL_PORT
+        | op::URL_PATH_PREFIX
+        | op::URL_SSRF => test_url(program, operation, a, text, path_buffer),
+        op::SQL_ALLOW | op::SQL_FUNCTIONS_DENY | op::SQL_TABLES_IN | op::SQL_TABLES_NOT_IN => {
+            test_sql(program, operation, flags, a, b, text)
         }
         _ => Err(CORRUPT),
     }
+}
+
+const URL_INVALID: &str = "the URL argument cannot be parsed safely";
+
+fn test_url(
+    program: &Program<'_>,
+    operation: u8,
+    a: u32,
+    text: &[u8],
+    path_buffer: &mut [u8],
+) -> Result<bool, Fault> {
+    let parsed =
+        url::parse(text).map_err(|error| Fault { code: error.code(), reason: URL_INVALID })?;
+    let host = url::classify_host(parsed.host)
+        .map_err(|error| Fault { code: error.code(), reason: URL_INVALID })?;
+    Ok(match operation {
+        op::URL_SCHEME => {
+            set_members(program, a).any(|scheme| parsed.scheme.eq_ignore_ascii_case(scheme))
+        }
+        op::URL_HOST => {
+            set_members(program, a).any(|pattern| url::host_matches(parsed.host, pattern))
+        }
+        op::URL_NAMED_HOST => matches!(host, url::Host::Name),
+        op::URL_PORT => {
+            let Some(port) = parsed.effective_port() else { return Ok(false) };
+            let mut digits = [0u8; 5];
+            set_members(program, a).any(|member| member == decimal(port, &mut digits))
+        }
+        op::URL_PATH_PREFIX => {
+            // The path as a server would resolve it: percent-decoded once, dots removed.
+            let options =
+                path::PathOptions { percent_decode: true, ..path::PathOptions::default() };
+            let raw = if parsed.path.is_empty() { &b"/"[..] } else { parsed.path };
+            let normalized = path::normalize(raw, options, path_buffer).map_err(|error| Fault {
+                code: error.code(),
+                reason: "the URL path cannot be normalised safely",
+            })?;
+            set_members(program, a).any(|prefix| path::has_prefix(normalized, prefix))
+        }
+        _ => match url::ssrf_class(&host, parsed.host) {
+            Some(class) => {
+                return Err(Fault {
+                    code: class.code(),
+                    reason: "the URL points at an internal address (SSRF protection)",
+                });
+            }
+            None => true,
+        },
+    })
+}
+
+fn test_sql(
+    program: &Program<'_>,
+    operation: u8,
+    flags: u8,
+    a: u32,
+    b: u32,
+    text: &[u8],
+) -> Result<bool, Fault> {
+    let mut dangerous = false;
+    let mut denied_function = false;
+    let mut tables_ok = true;
+    let check_dangerous = flags & format::flag::SQL_DANGEROUS != 0;
+    let summary = sql::analyze_with(text, &mut |event| match event {
+        sql::SqlEvent::Function(name) => {
+            if check_dangerous
+                && sql::DANGEROUS_FUNCTIONS.iter().any(|f| name.last_eq(f.as_bytes()))
+            {
+                dangerous = true;
+            }
+            if operation == op::SQL_FUNCTIONS_DENY
+                && set_members(program, a).any(|denied| name.may_be(denied))
+            {
+                denied_function = true;
+            }
+        }
+        sql::SqlEvent::Table(name) => {
+            // Allow lists need a sure match; deny lists deny on a possible one.
+            match operation {
+                op::SQL_TABLES_IN if !set_members(program, a).any(|t| name.surely_is(t)) => {
+                    tables_ok = false;
+                }
+                op::SQL_TABLES_NOT_IN if set_members(program, a).any(|t| name.may_be(t)) => {
+                    tables_ok = false;
+                }
+                _ => {}
+            }
+        }
+    })
+    .map_err(|error| Fault {
+        code: error.code(),
+        reason: "the SQL argument cannot be classified safely",
+    })?;
+    if dangerous {
+        return Err(Fault {
+            code: "sql.dangerous_function",
+            reason: "the SQL calls a function on the built-in dangerous list",
+        });
+    }
+    if denied_function {
+        return Err(Fault {
+            code: "sql.function_denied",
+            reason: "the SQL calls a function the policy denies",
+        });
+    }
+    Ok(match operation {
+        op::SQL_ALLOW => {
+            let allowed = sql::KindSet::from_bits(a).ok_or(CORRUPT)?;
+            // An empty query is not a SELECT: at least one statement, at most `b`.
+            summary.kinds.is_subset_of(allowed) && (1..=b).contains(&summary.statement_count)
+        }
+        op::SQL_FUNCTIONS_DENY => true,
+        _ => tables_ok,
+    })
+}
+
+/// `value` in decimal, written into `buffer`.
+fn decimal(mut value: u16, buffer: &mut [u8; 5]) -> &[u8] {
+    let mut start = buffer.len();
+    loop {
+        start = start.saturating_sub(1);
+        if let Some(slot) = buffer.get_mut(start) {
+            *slot = b'0' + (value % 10) as u8;
+        }
+        value /= 10;
+        if value == 0 || start == 0 {
+            break;
+        }
+    }
+    buffer.get(start..).unwrap_or(&[])
 }
 
 /// The unescaped bytes of `string`: borrowed from the input when it has no escapes, else

@@ -60,8 +60,10 @@
 pub const MAGIC: [u8; 8] = *b"MCPPOL\0\x1a";
 /// The major format version this runtime reads.
 pub const FORMAT_MAJOR: u16 = 1;
-/// The minor format version this runtime reads (and anything older).
-pub const FORMAT_MINOR: u16 = 0;
+/// The minor format version this runtime reads (and anything older). Minor 1 added the
+/// hardened constraint ops (byte lengths, decimal bounds, URL port/path/SSRF, SQL functions and
+/// tables, array quantifiers, path options); a minor-0 reader refuses such artifacts.
+pub const FORMAT_MINOR: u16 = 1;
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 64;
 /// Number of sections in a version 1 artifact.
@@ -145,6 +147,9 @@ pub mod subject {
     pub const ARG: u8 = 6;
     /// The arguments object itself.
     pub const ARGS: u8 = 7;
+    /// The array element being tested by an `ARRAY_ALL`/`ARRAY_ANY` predicate; only such a
+    /// predicate may refer to a predicate with this subject.
+    pub const ELEMENT: u8 = 8;
 }
 
 /// Predicate operations. The table says which operands they use and when they fault.
@@ -190,6 +195,27 @@ pub mod op {
     pub const ROLE_ANY: u8 = 19;
     /// The URL has no IP-literal host (decimal, octal, hex or dotted forms).
     pub const URL_NAMED_HOST: u8 = 20;
+    /// Byte length of the string compared with `a`: see flags.
+    pub const BYTES_CMP: u8 = 21;
+    /// The number compared exactly with the decimal text of string `a`: see flags.
+    pub const NUM_CMP: u8 = 22;
+    /// The URL's effective port, in decimal, is in set `a`.
+    pub const URL_PORT: u8 = 23;
+    /// The URL's path, percent-decoded and normalised, is under one of the prefixes in set `a`.
+    pub const URL_PATH_PREFIX: u8 = 24;
+    /// The URL's host is not an internal destination; a deny with a `url.ssrf_*` code if it is.
+    pub const URL_SSRF: u8 = 25;
+    /// The SQL text calls none of the functions in set `a`; a deny with `sql.function_denied`
+    /// if it does.
+    pub const SQL_FUNCTIONS_DENY: u8 = 26;
+    /// Every table the SQL text references is in set `a`.
+    pub const SQL_TABLES_IN: u8 = 27;
+    /// No table the SQL text references is in set `a`.
+    pub const SQL_TABLES_NOT_IN: u8 = 28;
+    /// The value is an array and every element satisfies predicate `a` (subject `ELEMENT`).
+    pub const ARRAY_ALL: u8 = 29;
+    /// The value is an array and some element satisfies predicate `a` (subject `ELEMENT`).
+    pub const ARRAY_ANY: u8 = 30;
 }
 
 /// Predicate flag bits.
@@ -200,8 +226,11 @@ pub mod flag {
     pub const CMP_MASK: u8 = 0b1110;
     /// Shift of the comparison operator.
     pub const CMP_SHIFT: u8 = 1;
+    /// `SQL_ALLOW` also denies (with `sql.dangerous_function`) any call to a function in the
+    /// runtime's built-in dangerous list.
+    pub const SQL_DANGEROUS: u8 = 16;
     /// Every flag bit a version 1 reader understands.
-    pub const ALL: u8 = MISSING_IS_FALSE | CMP_MASK;
+    pub const ALL: u8 = MISSING_IS_FALSE | CMP_MASK | SQL_DANGEROUS;
 }
 
 /// Comparison operators stored in the flags of `INT_CMP` and `LEN_CMP`.
@@ -218,6 +247,18 @@ pub mod cmp {
     pub const GT: u8 = 4;
     /// `>=`
     pub const GE: u8 = 5;
+}
+
+/// Path option bits, in operand `b` of `PATH_PREFIX` and `PATH_GLOB` (see `crate::path`).
+pub mod path_option {
+    /// Windows style (`\` separates, drive letters, Windows name rules).
+    pub const WINDOWS: u32 = 1;
+    /// ASCII case folding.
+    pub const CASE_INSENSITIVE: u32 = 2;
+    /// The value is a URI path: percent-decode once first.
+    pub const PERCENT_DECODE: u32 = 4;
+    /// Every bit a reader understands.
+    pub const ALL: u32 = 7;
 }
 
 /// JSON type bits for `TYPE_IS`.

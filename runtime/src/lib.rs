@@ -48,6 +48,7 @@ pub mod format;
 pub mod inspect;
 pub mod json;
 pub mod limits;
+pub mod number;
 pub mod path;
 pub mod program;
 pub mod sql;

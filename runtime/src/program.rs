@@ -16,9 +16,11 @@
 //!    otherwise; reason and code strings valid.
 //! 8. PREDICATES: known subject, op and flag bits; the subject/op pair is one the evaluator
 //!    implements; every operand in range for its op (string, set, DFA ids, type masks, SQL
-//!    kind bits, comparison operators).
-//! 9. NODES: known kind; `TEST` names a valid predicate and both targets are strictly smaller
-//!    than the node's own index; `DECIDE` names a valid outcome and has zero padding.
+//!    kind bits, comparison operators, path option bits, decimal bounds that parse); an array
+//!    quantifier's sub-predicate reads an `ELEMENT` and so is not itself a quantifier.
+//! 9. NODES: known kind; `TEST` names a valid predicate that does not read an `ELEMENT`, and
+//!    both targets are strictly smaller than the node's own index; `DECIDE` names a valid
+//!    outcome and has zero padding.
 //! 10. TOOLS: names valid and strictly increasing, entries valid nodes; META's default outcome
 //!     and fallback entry valid, and the default outcome is of kind DEFAULT.
 //!
@@ -476,42 +478,60 @@ impl<'a> Program<'a> {
         }
         // The subject's path operand: only ARG uses it, as a NUL-joined argument path.
         let path_ok = if subject == subject::ARG { string(path) } else { path == 0 };
-        let is_text = matches!(
-            subject,
-            subject::METHOD
-                | subject::SERVER
-                | subject::TOOL
-                | subject::PRINCIPAL_ID
-                | subject::ARG
-        );
-        let uses_cmp = matches!(operation, op::INT_CMP | op::LEN_CMP);
+        // Value ops read an argument, or the element an array quantifier is looking at.
+        let value = subject == subject::ARG || subject == subject::ELEMENT;
+        let is_text = value
+            || matches!(
+                subject,
+                subject::METHOD | subject::SERVER | subject::TOOL | subject::PRINCIPAL_ID
+            );
+        let uses_cmp = matches!(operation, op::INT_CMP | op::LEN_CMP | op::BYTES_CMP | op::NUM_CMP);
+        let decimal = |id: u32| {
+            self.string(id)
+                .is_some_and(|text| crate::number::compare(text.as_bytes(), b"0").is_some())
+        };
+        let path_options = b & !format::path_option::ALL == 0;
         let operands_ok = match operation {
             op::STR_EQ | op::STR_PREFIX | op::STR_SUFFIX | op::STR_CONTAINS => {
                 is_text && string(a) && b == 0
             }
             op::STR_IN => is_text && set(a) && b == 0,
             op::STR_MATCHES => is_text && dfa(a) && b == 0,
-            op::PATH_PREFIX | op::URL_SCHEME | op::URL_HOST => {
-                subject == subject::ARG && set(a) && b == 0
+            op::PATH_PREFIX => value && set(a) && path_options,
+            op::PATH_GLOB => value && dfa(a) && path_options,
+            op::URL_SCHEME
+            | op::URL_HOST
+            | op::URL_PORT
+            | op::URL_PATH_PREFIX
+            | op::SQL_FUNCTIONS_DENY
+            | op::SQL_TABLES_IN
+            | op::SQL_TABLES_NOT_IN => value && set(a) && b == 0,
+            op::URL_NAMED_HOST | op::URL_SSRF => value && a == 0 && b == 0,
+            op::SQL_ALLOW => value && crate::sql::KindSet::from_bits(a).is_some() && b > 0,
+            op::INT_CMP => value && comparison <= format::cmp::GE,
+            op::LEN_CMP | op::BYTES_CMP => value && comparison <= format::cmp::GE && b == 0,
+            op::NUM_CMP => value && comparison <= format::cmp::GE && decimal(a) && b == 0,
+            op::BOOL_EQ => value && a <= 1 && b == 0,
+            op::EXISTS => subject == subject::ARG && a == 0 && b == 0,
+            op::TYPE_IS => value && a & !format::json_type::ALL == 0 && a != 0 && b == 0,
+            op::ONLY_KEYS => {
+                (subject == subject::ARGS || subject == subject::ARG) && set(a) && b == 0
             }
-            op::PATH_GLOB => subject == subject::ARG && dfa(a) && b == 0,
-            op::URL_NAMED_HOST => subject == subject::ARG && a == 0 && b == 0,
-            op::SQL_ALLOW => {
-                subject == subject::ARG && crate::sql::KindSet::from_bits(a).is_some() && b > 0
-            }
-            op::INT_CMP => subject == subject::ARG && comparison <= format::cmp::GE,
-            op::LEN_CMP => subject == subject::ARG && comparison <= format::cmp::GE && b == 0,
-            op::BOOL_EQ | op::EXISTS => subject == subject::ARG && a <= 1 && b == 0,
-            op::TYPE_IS => {
-                subject == subject::ARG && a & !format::json_type::ALL == 0 && a != 0 && b == 0
-            }
-            op::ONLY_KEYS => subject == subject::ARGS && set(a) && b == 0,
             op::ROLE_HAS => subject == subject::PRINCIPAL_ROLES && string(a) && b == 0,
             op::ROLE_ANY => subject == subject::PRINCIPAL_ROLES && set(a) && b == 0,
+            // INVARIANT (no-nesting): a quantifier's sub-predicate reads an ELEMENT, and an
+            // ELEMENT predicate is never a quantifier, so evaluation never nests deeper than one.
+            op::ARRAY_ALL | op::ARRAY_ANY => {
+                subject == subject::ARG
+                    && a < self.predicates.count
+                    && read_u8(self.predicates.get(a), 0) == Some(subject::ELEMENT)
+                    && b == 0
+            }
             _ => false,
         };
-        // Comparison bits are meaningful only for the two comparing ops.
-        path_ok && operands_ok && (uses_cmp || comparison == 0)
+        let sql_flag_ok = flags & format::flag::SQL_DANGEROUS == 0 || operation == op::SQL_ALLOW;
+        // Comparison bits are meaningful only for the comparing ops.
+        path_ok && operands_ok && sql_flag_ok && (uses_cmp || comparison == 0)
     }
 
     fn verify_nodes(&self) -> Result<(), FormatError> {
@@ -526,7 +546,12 @@ impl<'a> Program<'a> {
             // evaluation from node e takes at most e + 1 steps and cannot cycle.
             let ok = padding
                 && match kind {
-                    format::node::TEST => a < self.predicates.count && b < index && c < index,
+                    format::node::TEST => {
+                        a < self.predicates.count
+                            && read_u8(self.predicates.get(a), 0) != Some(format::subject::ELEMENT)
+                            && b < index
+                            && c < index
+                    }
                     format::node::DECIDE => a < self.outcomes.count && b == 0 && c == 0,
                     _ => false,
                 };

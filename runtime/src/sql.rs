@@ -376,6 +376,8 @@ pub enum SqlError {
     Unsupported,
     /// More than `u32::MAX` statements.
     TooManyStatements,
+    /// A `U&"..."` identifier: its escapes can spell any name, so names cannot be checked.
+    UnicodeEscape,
 }
 
 impl SqlError {
@@ -392,6 +394,7 @@ impl SqlError {
             Self::Unbalanced => "sql.unbalanced_parens",
             Self::Unsupported => "sql.unsupported",
             Self::TooManyStatements => "sql.too_many_statements",
+            Self::UnicodeEscape => "sql.unicode_escape",
         }
     }
 }
@@ -413,6 +416,7 @@ impl fmt::Display for SqlError {
             Self::Unbalanced => "sql parentheses do not balance within a statement",
             Self::Unsupported => "sql uses a construct that is not classified (search/cycle)",
             Self::TooManyStatements => "sql has too many statements",
+            Self::UnicodeEscape => "sql uses a U& unicode-escaped identifier",
         })
     }
 }
@@ -463,6 +467,8 @@ enum Tok<'a> {
     Open,
     Close,
     Semi,
+    /// A `.` between name parts (`schema.table`).
+    Dot,
     /// Any other punctuation.
     Punct,
 }
@@ -553,8 +559,12 @@ impl<'a> Lexer<'a> {
                     Tok::Value
                 }
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' => Tok::Word(self.word()?),
-                b',' | b'.' | b'[' | b']' | b':' | b'+' | b'-' | b'*' | b'/' | b'%' | b'^'
-                | b'<' | b'>' | b'=' | b'~' | b'!' | b'@' | b'#' | b'&' | b'|' | b'`' | b'?' => {
+                b'.' => {
+                    self.pos += 1;
+                    Tok::Dot
+                }
+                b',' | b'[' | b']' | b':' | b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'<'
+                | b'>' | b'=' | b'~' | b'!' | b'@' | b'#' | b'&' | b'|' | b'`' | b'?' => {
                     // Operators are emitted one byte at a time. That is enough for boundaries:
                     // PostgreSQL also ends an operator where `--` or `/*` begins, which the
                     // arms above catch first.
@@ -1514,5 +1524,474 @@ mod tests {
             }
             prop_assert_eq!(ok(&q), (u32::try_from(n).unwrap(), set(&[Select])));
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names: functions called and tables referenced
+// ---------------------------------------------------------------------------------------------
+
+/// Built-in deny list of PostgreSQL functions an agent should never call through a query tool,
+/// checked by `sql:` constraints unless a policy says `dangerous_functions: allow`. Matched on
+/// the last name part, so `pg_catalog.pg_sleep` is caught too.
+pub const DANGEROUS_FUNCTIONS: &[&str] = &[
+    // Read or write server files.
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_ls_dir",
+    "pg_stat_file",
+    "pg_file_write",
+    "pg_execute_server_program",
+    // Large objects move data between the server's filesystem and the database.
+    "lo_import",
+    "lo_export",
+    "lo_get",
+    "lo_put",
+    "lo_from_bytea",
+    "lo_unlink",
+    // Connections to other databases.
+    "dblink",
+    "dblink_exec",
+    "dblink_connect",
+    "dblink_send_query",
+    // Denial of service and server control.
+    "pg_sleep",
+    "pg_sleep_for",
+    "pg_sleep_until",
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_advisory_lock",
+    // Settings and sequences: writes hidden in a SELECT.
+    "set_config",
+    "current_setting",
+    "nextval",
+    "setval",
+    // Whole-database exports.
+    "query_to_xml",
+];
+
+/// A possibly qualified name (`name`, `schema.name`, `catalog.schema.name`) as written.
+#[derive(Clone, Copy, Debug)]
+pub struct SqlName<'a> {
+    /// Parts, first to last; `(raw body, quoted)`. Unused slots are empty.
+    parts: [(&'a [u8], bool); 3],
+    count: usize,
+}
+
+impl<'a> SqlName<'a> {
+    fn part(&self, index: usize) -> Option<(&'a [u8], bool)> {
+        if index < self.count { self.parts.get(index).copied() } else { None }
+    }
+
+    /// Whether the last part is `name` (lowercase): unquoted parts fold case as PostgreSQL
+    /// does; quoted parts compare exactly.
+    pub fn last_eq(&self, name: &[u8]) -> bool {
+        self.count
+            .checked_sub(1)
+            .and_then(|last| self.part(last))
+            .is_some_and(|(body, quoted)| part_eq(body, quoted, name))
+    }
+
+    /// Whether this name could denote the (lowercase, dotted) `entry`: the last parts are
+    /// equal and any qualifiers written on both sides agree. `secrets` may be `public.secrets`
+    /// and vice versa. For deny lists: a possible match denies.
+    pub fn may_be(&self, entry: &[u8]) -> bool {
+        let mut index = self.count;
+        for expected in entry.rsplit(|&b| b == b'.') {
+            let Some(next) = index.checked_sub(1) else { return true };
+            index = next;
+            match self.part(index) {
+                Some((body, quoted)) if part_eq(body, quoted, expected) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether this name surely denotes `entry` (lowercase, dotted): the last parts are equal
+    /// and every qualifier written in the query is written in `entry` too, where an unqualified
+    /// `entry` stands for the `public` schema. For allow lists: only a sure match allows.
+    pub fn surely_is(&self, entry: &[u8]) -> bool {
+        let entry_parts = entry.split(|&b| b == b'.').count();
+        if self.count > entry_parts {
+            // `public.users` for the entry `users`: the default schema is named explicitly.
+            let qualifier_is_public = self.count == 2
+                && entry_parts == 1
+                && self.part(0).is_some_and(|(body, quoted)| part_eq(body, quoted, b"public"));
+            return qualifier_is_public && self.last_eq(entry);
+        }
+        self.count == entry_parts && self.may_be(entry)
+    }
+}
+
+/// `body` (quoted or not) equals the lowercase `expected`.
+fn part_eq(body: &[u8], quoted: bool, expected: &[u8]) -> bool {
+    if !quoted {
+        return body.eq_ignore_ascii_case(expected);
+    }
+    // A quoted body compares exactly, after turning each `""` back into `"`.
+    let mut rest = body;
+    let mut want = expected;
+    while let Some((&byte, after)) = rest.split_first() {
+        let after = if byte == b'"' { after.strip_prefix(b"\"").unwrap_or(after) } else { after };
+        match want.split_first() {
+            Some((&expected_byte, more)) if expected_byte == byte => want = more,
+            _ => return false,
+        }
+        rest = after;
+    }
+    want.is_empty()
+}
+
+/// A function call or a table reference found in a query.
+#[derive(Clone, Copy, Debug)]
+pub enum SqlEvent<'a> {
+    /// `name(`: a function call (or a type modifier like `varchar(10)`, which is harmless).
+    Function(SqlName<'a>),
+    /// A table after `FROM`, `JOIN`, `UPDATE`, `INTO`, `TABLE`, `USING`, `TRUNCATE`, `COPY`,
+    /// `LOCK`, in comma-separated `FROM`/`TRUNCATE` lists too. CTE names are reported like
+    /// tables: the classifier cannot tell them apart.
+    Table(SqlName<'a>),
+}
+
+/// Keywords that take `(` without being a function call.
+const NOT_FUNCTIONS: &[&[u8]] = &[
+    b"in",
+    b"values",
+    b"exists",
+    b"as",
+    b"any",
+    b"all",
+    b"some",
+    b"array",
+    b"row",
+    b"over",
+    b"filter",
+    b"within",
+    b"on",
+    b"and",
+    b"or",
+    b"not",
+    b"where",
+    b"select",
+    b"from",
+    b"join",
+    b"returning",
+    b"when",
+    b"then",
+    b"else",
+    b"case",
+    b"is",
+    b"like",
+    b"ilike",
+    b"between",
+    b"using",
+    b"into",
+    b"table",
+    b"with",
+    b"recursive",
+    b"lateral",
+    b"set",
+    b"by",
+    b"group",
+    b"order",
+    b"partition",
+    b"having",
+    b"limit",
+    b"offset",
+    b"union",
+    b"intersect",
+    b"except",
+    b"distinct",
+    b"explain",
+    b"analyze",
+    b"do",
+    b"update",
+    b"delete",
+    b"insert",
+    b"merge",
+];
+
+/// Keywords after which a name is a table.
+fn table_keyword(word: &[u8]) -> Option<TableContext> {
+    const LIST: &[&[u8]] = &[b"from", b"truncate"];
+    const SINGLE: &[&[u8]] =
+        &[b"join", b"update", b"into", b"table", b"using", b"copy", b"lock", b"only"];
+    if LIST.iter().any(|k| is_kw(word, k)) {
+        Some(TableContext::List)
+    } else if SINGLE.iter().any(|k| is_kw(word, k)) {
+        Some(TableContext::Single)
+    } else {
+        None
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TableContext {
+    /// One table follows.
+    Single,
+    /// A comma-separated list of tables follows (`FROM a, b`, `TRUNCATE a, b`).
+    List,
+}
+
+/// Like [`analyze`], and reports every function call and table reference to `visit`.
+///
+/// # Errors
+///
+/// What [`analyze`] returns, and [`SqlError::UnicodeEscape`] for `U&"..."` identifiers.
+pub fn analyze_with(
+    input: &[u8],
+    visit: &mut dyn FnMut(SqlEvent<'_>),
+) -> Result<SqlSummary, SqlError> {
+    let summary = analyze(input)?;
+    let mut lexer = Lexer { src: input, pos: 0 };
+    // The name being read, the table context before it, and the list context in force.
+    let mut name: Option<SqlName<'_>> = None;
+    let mut expect_part = false;
+    let mut context: Option<TableContext> = None;
+    let mut name_context: Option<TableContext> = None;
+    let mut list: Option<u32> = None; // paren depth of an open FROM/TRUNCATE list
+    let mut depth: u32 = 0;
+    let mut after_comma_in_list = false;
+    while let Some(tok) = lexer.next_token()? {
+        // Name parts: Word or QuotedIdent, joined by Dot.
+        let part = match tok {
+            Tok::Word(w) => Some((w, false)),
+            Tok::QuotedIdent { unicode: true, .. } => return Err(SqlError::UnicodeEscape),
+            Tok::QuotedIdent { body, .. } => Some((body, true)),
+            _ => None,
+        };
+        if let Some(part) = part {
+            match (&mut name, expect_part) {
+                (Some(current), true) if current.count < 3 => {
+                    if let Some(slot) = current.parts.get_mut(current.count) {
+                        *slot = part;
+                    }
+                    current.count += 1;
+                    expect_part = false;
+                    continue;
+                }
+                _ => {}
+            }
+            // A new word ends any name in progress (an alias, a keyword).
+            if let Some(done) = name.take() {
+                report(done, name_context, false, visit);
+            }
+            let (word, quoted) = part;
+            if !quoted && let Some(next) = table_keyword(word) {
+                // `FROM ONLY t`, `LOCK TABLE t`: the context carries over.
+                context = Some(if context == Some(TableContext::List) {
+                    TableContext::List
+                } else {
+                    next
+                });
+                if next == TableContext::List {
+                    list = Some(depth);
+                }
+                after_comma_in_list = false;
+                continue;
+            }
+            if !quoted
+                && (is_kw(word, b"if") || is_kw(word, b"not") || is_kw(word, b"exists"))
+                && context.is_some()
+            {
+                continue; // `DROP TABLE IF EXISTS t`
+            }
+            let table_here = context.is_some() || after_comma_in_list;
+            name_context =
+                if table_here { Some(context.unwrap_or(TableContext::List)) } else { None };
+            name = Some(SqlName { parts: [part, (&[], false), (&[], false)], count: 1 });
+            context = None;
+            after_comma_in_list = false;
+            // Clause keywords end a FROM list.
+            if !quoted && list.is_some() && !table_here && is_clause_keyword(word) {
+                list = None;
+            }
+            continue;
+        }
+        if let Tok::Dot = tok
+            && name.is_some()
+        {
+            expect_part = true;
+            continue;
+        }
+        if let Some(done) = name.take() {
+            report(done, name_context, matches!(tok, Tok::Open), visit);
+        }
+        expect_part = false;
+        context = None;
+        match tok {
+            Tok::Open => depth = depth.saturating_add(1),
+            Tok::Close => {
+                depth = depth.saturating_sub(1);
+                if list.is_some_and(|d| d > depth) {
+                    list = None;
+                }
+            }
+            Tok::Semi => {
+                list = None;
+                depth = 0;
+            }
+            Tok::Punct if list == Some(depth) => {
+                // Only a comma continues a list; the lexer does not tell punctuation apart, so
+                // read the byte before the current position.
+                after_comma_in_list = lexer.src.get(lexer.pos.wrapping_sub(1)) == Some(&b',');
+            }
+            _ => {}
+        }
+    }
+    if let Some(done) = name.take() {
+        report(done, name_context, false, visit);
+    }
+    Ok(summary)
+}
+
+/// Clause keywords that end a `FROM` list.
+fn is_clause_keyword(word: &[u8]) -> bool {
+    const CLAUSES: &[&[u8]] = &[
+        b"where",
+        b"group",
+        b"order",
+        b"limit",
+        b"offset",
+        b"having",
+        b"window",
+        b"union",
+        b"intersect",
+        b"except",
+        b"returning",
+        b"on",
+        b"set",
+        b"values",
+        b"select",
+        b"fetch",
+        b"for",
+    ];
+    CLAUSES.iter().any(|k| is_kw(word, k))
+}
+
+/// Reports a finished name: a function if `(` follows (unless it is a keyword, or a table
+/// with a column list), else a table if it stands where a table does.
+fn report(
+    name: SqlName<'_>,
+    context: Option<TableContext>,
+    before_open: bool,
+    visit: &mut dyn FnMut(SqlEvent<'_>),
+) {
+    let keyword = name.count == 1
+        && name
+            .part(0)
+            .is_some_and(|(body, quoted)| !quoted && NOT_FUNCTIONS.iter().any(|k| is_kw(body, k)));
+    if before_open {
+        match context {
+            // `INSERT INTO t (a, b)`, `CREATE TABLE t (...)`: a table with a column list.
+            Some(TableContext::Single) if !keyword => visit(SqlEvent::Table(name)),
+            // `FROM generate_series(1, 3)`: a function in FROM.
+            _ if !keyword => visit(SqlEvent::Function(name)),
+            _ => {}
+        }
+    } else if context.is_some() && !keyword {
+        visit(SqlEvent::Table(name));
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    extern crate std;
+    use super::{SqlError, SqlEvent, analyze_with};
+    use std::string::String;
+    use std::vec::Vec;
+
+    fn events(sql: &str) -> Result<Vec<String>, SqlError> {
+        let mut out = Vec::new();
+        analyze_with(sql.as_bytes(), &mut |event| {
+            let (tag, name) = match event {
+                SqlEvent::Function(name) => ("f", name),
+                SqlEvent::Table(name) => ("t", name),
+            };
+            let mut text = String::from(tag);
+            text.push(':');
+            for index in 0..name.count {
+                if let Some((body, quoted)) = name.part(index) {
+                    if index > 0 {
+                        text.push('.');
+                    }
+                    if quoted {
+                        text.push('"');
+                    }
+                    text.push_str(core::str::from_utf8(body).unwrap());
+                }
+            }
+            out.push(text);
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn functions_and_tables_are_reported() {
+        let cases: &[(&str, &[&str])] = &[
+            ("SELECT id FROM users", &["t:users"]),
+            (
+                "SELECT * FROM public.users u, orders o WHERE u.id = o.uid",
+                &["t:public.users", "t:orders"],
+            ),
+            (
+                "SELECT a FROM t1 JOIN t2 ON t1.id = t2.id LEFT JOIN t3 USING (id)",
+                &["t:t1", "t:t2", "t:t3"],
+            ),
+            ("SELECT pg_sleep(1)", &["f:pg_sleep"]),
+            ("SELECT pg_catalog.pg_sleep(1)", &["f:pg_catalog.pg_sleep"]),
+            ("SELECT \"pg_sleep\"(1)", &["f:\"pg_sleep"]),
+            ("SELECT 'pg_sleep(1)'", &[]),
+            ("SELECT 1 -- pg_sleep(1)", &[]),
+            ("SELECT x FROM generate_series(1, 3) x", &["f:generate_series"]),
+            ("INSERT INTO logs (a, b) VALUES (1, 2)", &["t:logs"]),
+            (
+                "UPDATE accounts SET balance = 0 WHERE id IN (SELECT id FROM vip)",
+                &["t:accounts", "t:vip"],
+            ),
+            ("DELETE FROM sessions", &["t:sessions"]),
+            ("TRUNCATE a, b", &["t:a", "t:b"]),
+            ("DROP TABLE IF EXISTS secrets", &["t:secrets"]),
+            ("SELECT count(*) FROM (SELECT 1) s", &["f:count"]),
+            ("COPY users TO STDOUT", &["t:users"]),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(events(sql).unwrap(), *want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn unicode_escaped_identifiers_are_refused() {
+        assert_eq!(events("SELECT U&\"\\0070g_sleep\"(1)"), Err(SqlError::UnicodeEscape));
+    }
+
+    #[test]
+    fn names_compare_like_postgresql() {
+        let mut seen = Vec::new();
+        analyze_with(
+            b"SELECT PG_SLEEP(1), \"PG_SLEEP\"(1), \"a\"\"b\"(1) FROM Public.Users",
+            &mut |event| {
+                let (SqlEvent::Function(name) | SqlEvent::Table(name)) = event;
+                seen.push((
+                    name.last_eq(b"pg_sleep"),
+                    name.may_be(b"users"),
+                    name.surely_is(b"users"),
+                    name.last_eq(b"a\"b"),
+                ));
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                (true, false, false, false),
+                (false, false, false, false),
+                (false, false, false, true),
+                (false, true, true, false),
+            ]
+        );
     }
 }

@@ -9,7 +9,9 @@
     reason = "test code: a failed unwrap or a panic is a failed test, with its message"
 )]
 
+mod adversarial;
 mod alloc;
+mod constraints;
 mod determinism;
 mod differential;
 mod docs;
@@ -17,4 +19,5 @@ mod fuzz_regressions;
 mod policies;
 mod semantics;
 mod support;
+mod url_property;
 mod verifier;

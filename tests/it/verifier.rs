@@ -59,10 +59,11 @@ fn header_checks() {
     rejects(&magic, K::BadMagic);
     let mut version = bytes.clone();
     version[8] = 2;
-    rejects(&version, K::UnsupportedVersion { major: 2, minor: 0 });
+    rejects(&version, K::UnsupportedVersion { major: 2, minor: format::FORMAT_MINOR });
     let mut minor = bytes.clone();
-    minor[10] = 1;
-    rejects(&minor, K::UnsupportedVersion { major: 1, minor: 1 });
+    let newer = format::FORMAT_MINOR + 1;
+    minor[10..12].copy_from_slice(&newer.to_le_bytes());
+    rejects(&minor, K::UnsupportedVersion { major: format::FORMAT_MAJOR, minor: newer });
     let mut longer = bytes.clone();
     longer.push(0);
     rejects(&longer, K::LengthMismatch);

@@ -1,0 +1,210 @@
+//! The hardened constraint kinds of policy language v1.1: decimal bounds, byte lengths, array
+//! quantifiers, nested fields, URL ports/paths/SSRF, SQL tables and functions, path options,
+//! and tool input schemas. Every case runs through the runtime and the reference evaluator.
+
+use crate::support::{call, compile, compile_error_codes, decide};
+use mcppol_runtime::Effect::{self, Allow, Deny};
+
+fn policy(tool: &str, args: &str) -> String {
+    format!(
+        "version: 1\nname: c\nrules:\n  - id: r\n    effect: allow\n    reason: ok\n    tool: {tool}\n    args:\n{args}"
+    )
+}
+
+#[track_caller]
+fn check(yaml: &str, cases: &[(&str, &str, Effect, &str)]) {
+    let compiled = compile(yaml);
+    for (tool, args, effect, code) in cases {
+        let outcome = decide(&compiled, &call(tool, args));
+        assert_eq!((outcome.effect, outcome.code.as_str()), (*effect, *code), "{tool} {args}");
+    }
+}
+
+#[test]
+fn decimal_bounds_are_exact() {
+    let yaml = policy("t", "      n: { minimum: 0.1, exclusive_maximum: 99.5 }\n");
+    check(
+        &yaml,
+        &[
+            ("t", r#"{"n":0.1}"#, Allow, "policy.rule"),
+            ("t", r#"{"n":0.09999999999999999999}"#, Deny, "policy.default"),
+            ("t", r#"{"n":99.49999999999999999}"#, Allow, "policy.rule"),
+            ("t", r#"{"n":99.5}"#, Deny, "policy.default"),
+            ("t", r#"{"n":995e-1}"#, Deny, "policy.default"),
+            ("t", r#"{"n":1e400}"#, Deny, "policy.default"),
+            ("t", r#"{"n":"5"}"#, Deny, "args.type"),
+        ],
+    );
+}
+
+#[test]
+fn byte_and_character_lengths_differ() {
+    let yaml = policy("t", "      s: { max_bytes: 4, max_length: 4 }\n");
+    check(
+        &yaml,
+        &[
+            ("t", r#"{"s":"abcd"}"#, Allow, "policy.rule"),
+            // Two characters, four bytes: within both limits.
+            ("t", r#"{"s":"éé"}"#, Allow, "policy.rule"),
+            // Three characters, six bytes.
+            ("t", r#"{"s":"ééé"}"#, Deny, "policy.default"),
+            ("t", r#"{"s":"\u00e9\u00e9\u00e9"}"#, Deny, "policy.default"),
+        ],
+    );
+}
+
+#[test]
+fn array_quantifiers_and_counts() {
+    let yaml = policy(
+        "t",
+        "      labels:\n        max_items: 3\n        items: { type: string, pattern: '^[a-z]+$' }\n        contains: { enum: [bug] }\n",
+    );
+    check(
+        &yaml,
+        &[
+            ("t", r#"{"labels":["bug","ui"]}"#, Allow, "policy.rule"),
+            ("t", r#"{"labels":["ui"]}"#, Deny, "policy.default"),
+            ("t", r#"{"labels":["bug","UI"]}"#, Deny, "policy.default"),
+            ("t", r#"{"labels":["bug",7]}"#, Deny, "policy.default"),
+            ("t", r#"{"labels":["bug","a","b","c"]}"#, Deny, "policy.default"),
+            ("t", r#"{"labels":"bug"}"#, Deny, "policy.default"),
+        ],
+    );
+    assert_eq!(
+        compile_error_codes(&policy(
+            "t",
+            "      l: { items: { properties: { a: { type: string } } } }\n"
+        )),
+        vec!["E0217"]
+    );
+}
+
+#[test]
+fn nested_fields_by_path() {
+    let yaml = policy(
+        "t",
+        "      options:\n        additional_properties: false\n        properties:\n          recursive: { enum: [false] }\n          depth: { maximum: 3 }\n",
+    );
+    check(
+        &yaml,
+        &[
+            ("t", r#"{"options":{"recursive":false,"depth":2}}"#, Allow, "policy.rule"),
+            ("t", r#"{"options":{"recursive":true,"depth":2}}"#, Deny, "policy.default"),
+            ("t", r#"{"options":{"recursive":false}}"#, Deny, "policy.default"),
+            (
+                "t",
+                r#"{"options":{"recursive":false,"depth":2,"force":true}}"#,
+                Deny,
+                "policy.default",
+            ),
+            (
+                "t",
+                r#"{"options":{"recursive":false,"depth":2,"recursive":true}}"#,
+                Deny,
+                "json.duplicate_key",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn url_ports_paths_and_ssrf() {
+    let yaml = policy(
+        "http.fetch",
+        "      url:\n        url: { schemes: [https], hosts: [api.github.com], ports: [443], paths: [/repos], ssrf: true }\n",
+    );
+    check(
+        &yaml,
+        &[
+            ("http.fetch", r#"{"url":"https://api.github.com/repos/a/b"}"#, Allow, "policy.rule"),
+            ("http.fetch", r#"{"url":"https://api.github.com:443/repos"}"#, Allow, "policy.rule"),
+            (
+                "http.fetch",
+                r#"{"url":"https://api.github.com:8443/repos"}"#,
+                Deny,
+                "policy.default",
+            ),
+            ("http.fetch", r#"{"url":"https://api.github.com/user"}"#, Deny, "policy.default"),
+            (
+                "http.fetch",
+                r#"{"url":"https://api.github.com/repos/../user"}"#,
+                Deny,
+                "policy.default",
+            ),
+            ("http.fetch", r#"{"url":"https://api.github.com/reposx"}"#, Deny, "policy.default"),
+            ("http.fetch", r#"{"url":"https://localhost/repos"}"#, Deny, "url.ssrf_local_name"),
+        ],
+    );
+}
+
+#[test]
+fn sql_tables_and_functions() {
+    let yaml = policy(
+        "q",
+        "      sql:\n        sql: { allow: [select], tables: { in: [users, orders], not_in: [secrets] }, deny_functions: [crypt] }\n",
+    );
+    check(
+        &yaml,
+        &[
+            ("q", r#"{"sql":"SELECT id FROM users JOIN orders ON true"}"#, Allow, "policy.rule"),
+            ("q", r#"{"sql":"SELECT * FROM secrets"}"#, Deny, "policy.default"),
+            ("q", r#"{"sql":"SELECT * FROM audit"}"#, Deny, "policy.default"),
+            ("q", r#"{"sql":"SELECT crypt(name) FROM users"}"#, Deny, "sql.function_denied"),
+            ("q", r#"{"sql":"SELECT pg_sleep(10) FROM users"}"#, Deny, "sql.dangerous_function"),
+            (
+                "q",
+                r#"{"sql":"SELECT pg_catalog.pg_read_file('/etc/passwd')"}"#,
+                Deny,
+                "sql.dangerous_function",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn tool_input_schemas_from_mcp_servers_are_enforced() {
+    let yaml = r#"version: 1
+name: schema
+default: allow
+tools:
+  fs.read:
+    input_schema:
+      type: object
+      properties:
+        path: { type: string, description: "file to read", minLength: 1 }
+        tail: { type: integer, minimum: 1, maximum: 1000 }
+        options:
+          type: object
+          properties:
+            encoding: { type: string, enum: [utf8, base64] }
+          additionalProperties: false
+      required: [path]
+      additionalProperties: false
+"#;
+    check(
+        yaml,
+        &[
+            ("fs.read", r#"{"path":"/a","tail":10}"#, Allow, "policy.default"),
+            ("fs.read", r#"{}"#, Deny, "args.schema.required"),
+            ("fs.read", r#"{"path":"/a","x":1}"#, Deny, "args.schema.unknown"),
+            ("fs.read", r#"{"path":"/a","tail":0}"#, Deny, "args.schema.constraint"),
+            ("fs.read", r#"{"path":"/a","tail":"10"}"#, Deny, "args.schema.type"),
+            (
+                "fs.read",
+                r#"{"path":"/a","options":{"encoding":"hex"}}"#,
+                Deny,
+                "args.schema.constraint",
+            ),
+            (
+                "fs.read",
+                r#"{"path":"/a","options":{"encoding":"utf8","z":1}}"#,
+                Deny,
+                "args.schema.unknown",
+            ),
+            ("fs.read", r#"{"path":""}"#, Deny, "args.schema.constraint"),
+        ],
+    );
+    // A validation keyword mcppol cannot check is an error, never silently dropped.
+    let unsupported = "version: 1\nname: s\ntools:\n  t:\n    input_schema: { type: object, properties: { a: { anyOf: [{type: string}, {type: integer}] } } }\n";
+    assert_eq!(compile_error_codes(unsupported), vec!["E0219"]);
+}
