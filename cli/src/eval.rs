@@ -52,7 +52,8 @@ struct RequestLine<'a> {
     #[serde(default)]
     server: Option<String>,
     tool: String,
-    #[serde(default, borrow)]
+    // `null` must reach the runtime as `null` (and deny), not read as "no arguments".
+    #[serde(default, borrow, deserialize_with = "present_raw")]
     args: Option<&'a RawValue>,
     #[serde(default)]
     principal: Option<PrincipalLine>,
@@ -65,6 +66,14 @@ struct PrincipalLine {
     id: String,
     #[serde(default)]
     roles: Vec<String>,
+}
+
+/// An `args` field that is present, whatever its value: `null` included.
+fn present_raw<'de, D>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    <&RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// Loads a policy file as artifact bytes: artifacts as they are, YAML compiled in memory.

@@ -110,6 +110,7 @@ fn eval_requests_pass_raw_argument_bytes() {
             r#"{"tool":"fs.read","args":{"path":"/workspace/a","path":"/etc/passwd"}}"#, "\n",
             r#"{"tool":"fs.read","args":{"path":"/workspace/\u002e\u002e/etc/passwd"}}"#, "\n",
             r#"{"tool":"sql.query","args":{"query":"SELECT 1"},"principal":{"id":"ana","roles":["dev"]}}"#, "\n",
+            r#"{"tool":"fs.read","args":null}"#, "\n",
         ),
     )
     .unwrap();
@@ -136,6 +137,8 @@ fn eval_requests_pass_raw_argument_bytes() {
             ("deny", "json.duplicate_key"),
             ("deny", "policy.default"),
             ("allow", "policy.rule"),
+            // `null` reaches the runtime as written, not as "no arguments".
+            ("deny", "json.not_an_object"),
         ]
     );
     // A malformed line is reported, the rest still evaluated, and the exit code says so.

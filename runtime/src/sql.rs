@@ -1563,9 +1563,9 @@ pub const DANGEROUS_FUNCTIONS: &[&str] = &[
     "pg_reload_conf",
     "pg_rotate_logfile",
     "pg_advisory_lock",
-    // Settings and sequences: writes hidden in a SELECT.
+    // Settings and sequences: writes hidden in a SELECT. (`current_setting` only reads, and
+    // everyday queries use it, so it is not listed.)
     "set_config",
-    "current_setting",
     "nextval",
     "setval",
     // Whole-database exports.
@@ -1626,8 +1626,17 @@ impl<'a> SqlName<'a> {
     }
 }
 
-/// `body` (quoted or not) equals the lowercase `expected`.
+/// `body` (quoted or not) equals the lowercase `expected`; an `expected` ending in `*` is a
+/// prefix (`pg_*` is every name starting with `pg_`).
 fn part_eq(body: &[u8], quoted: bool, expected: &[u8]) -> bool {
+    if let Some(prefix) = expected.strip_suffix(b"*") {
+        let head = body.get(..prefix.len());
+        // A quoted name with `""` inside cannot start with a plain prefix reliably; compare the
+        // raw bytes, which only ever under-matches for names containing quotes.
+        return head.is_some_and(|head| {
+            if quoted { head == prefix } else { head.eq_ignore_ascii_case(prefix) }
+        });
+    }
     if !quoted {
         return body.eq_ignore_ascii_case(expected);
     }
