@@ -193,6 +193,8 @@ struct DecisionLine<'a> {
     reason: &'a str,
     code: &'a str,
     risk: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'a str>,
 }
 
 fn print_decision(decision: &Decision<'_>, format: Format, line: Option<(usize, &str)>) {
@@ -204,6 +206,7 @@ fn print_decision(decision: &Decision<'_>, format: Format, line: Option<(usize, 
                 reason: decision.reason,
                 code: decision.code,
                 risk: decision.risk.as_str(),
+                check: decision.check,
             };
             match serde_json::to_string(&line) {
                 Ok(text) => println!("{text}"),
@@ -213,7 +216,10 @@ fn print_decision(decision: &Decision<'_>, format: Format, line: Option<(usize, 
         Format::Human => {
             let prefix =
                 line.map(|(number, tool)| format!("{number}: {tool}: ")).unwrap_or_default();
-            let rule = decision.rule.map(|rule| format!(" rule={rule}")).unwrap_or_default();
+            let mut rule = decision.rule.map(|rule| format!(" rule={rule}")).unwrap_or_default();
+            if let Some(check) = decision.check {
+                rule.push_str(&format!(" check={check}"));
+            }
             println!(
                 "{prefix}{}{rule} risk={} code={}\n  reason: {}",
                 decision.effect, decision.risk, decision.code, decision.reason

@@ -45,6 +45,7 @@ impl Fault {
             code: self.code,
             reason: self.reason,
             rule: None,
+            check: None,
         }
     }
 }
@@ -72,14 +73,24 @@ impl<'a> Program<'a> {
         };
         let mut context = Context { request, args: args.root(), text, path };
         let mut index = self.entry(request.tool);
+        // The last predicate tested: when the default decides, it names the check that sent
+        // the walk there. One register; nothing else is recorded.
+        let mut last_predicate = None;
         // INVARIANT (forward-edges): each step moves to a strictly smaller node index, so the
         // loop ends within `index + 1` steps; the counter is a second line of defence.
         for _ in 0..=self.nodes.count {
             let record = self.nodes.get(index);
             let a = read_u32(record, 4).unwrap_or(u32::MAX);
             match read_u8(record, 0) {
-                Some(format::node::DECIDE) => return self.outcome(a),
+                Some(format::node::DECIDE) => {
+                    let mut decision = self.outcome(a);
+                    if a == self.default_outcome {
+                        decision.check = last_predicate.map(|p| self.check_name(p));
+                    }
+                    return decision;
+                }
                 Some(format::node::TEST) => {
+                    last_predicate = Some(a);
                     let next = match self.test(a, &mut context) {
                         Ok(true) => read_u32(record, 8),
                         Ok(false) => read_u32(record, 12),
@@ -126,9 +137,41 @@ impl<'a> Program<'a> {
             } else {
                 self.string(read_u32(self.rules.get(rule), 0).unwrap_or(u32::MAX))
             },
+            check: None,
         };
         // A corrupt record could only have come from a broken verifier; never let it allow.
         if decision.code.is_empty() { CORRUPT.decision() } else { decision }
+    }
+
+    /// A stable name for the check predicate `index` makes, for [`Decision::check`].
+    fn check_name(&self, index: u32) -> &'static str {
+        let record = self.predicates.get(index);
+        match (read_u8(record, 0).unwrap_or(0), read_u8(record, 1).unwrap_or(0)) {
+            (subject::METHOD, _) => "match.method",
+            (subject::SERVER, _) => "match.server",
+            (subject::TOOL, _) => "match.tool",
+            (subject::PRINCIPAL_ID, _) => "match.principal_id",
+            (subject::PRINCIPAL_ROLES, _) => "match.principal_roles",
+            (_, op::EXISTS) => "args.absent",
+            (_, op::TYPE_IS) => "args.type",
+            (_, op::ONLY_KEYS) => "args.unknown",
+            (_, op::STR_MATCHES) => "args.pattern",
+            (_, op::LEN_CMP) => "args.length",
+            (_, op::BYTES_CMP) => "args.bytes",
+            (_, op::INT_CMP | op::NUM_CMP) => "args.range",
+            (_, op::ARRAY_ALL | op::ARRAY_ANY) => "args.items",
+            (_, op::PATH_PREFIX | op::PATH_GLOB) => "path.not_allowed",
+            (_, op::URL_SCHEME) => "url.scheme",
+            (_, op::URL_HOST) => "url.host",
+            (_, op::URL_NAMED_HOST) => "url.ip_host",
+            (_, op::URL_PORT) => "url.port",
+            (_, op::URL_PATH_PREFIX) => "url.path",
+            (_, op::URL_SSRF) => "url.ssrf",
+            (_, op::SQL_ALLOW) => "sql.statement",
+            (_, op::SQL_TABLES_IN | op::SQL_TABLES_NOT_IN) => "sql.table",
+            (_, op::SQL_FUNCTIONS_DENY) => "sql.function",
+            _ => "args.value",
+        }
     }
 
     /// Evaluates predicate `index` against the request.

@@ -213,6 +213,10 @@ pub struct Decision<'p> {
     pub reason: &'p str,
     /// The id of the rule that decided, if a rule did.
     pub rule: Option<&'p str>,
+    /// When the policy's default decided: the last check evaluated before it, which is why
+    /// the last rule tried did not match (e.g. `url.host`: the host is not in the allowlist).
+    /// `None` when a rule or a fault decided, or no check ran.
+    pub check: Option<&'static str>,
 }
 
 /// Reusable working memory for [`Program::evaluate`], so evaluation never allocates.

@@ -208,3 +208,25 @@ tools:
     let unsupported = "version: 1\nname: s\ntools:\n  t:\n    input_schema: { type: object, properties: { a: { anyOf: [{type: string}, {type: integer}] } } }\n";
     assert_eq!(compile_error_codes(unsupported), vec!["E0219"]);
 }
+
+#[test]
+fn a_default_deny_names_the_check_that_failed() {
+    let artifact = std::fs::read(crate::support::root().join("policies/default.mcpb")).unwrap();
+    let program = mcppol_runtime::Program::from_bytes(&artifact).unwrap();
+    let mut scratch = Box::new(mcppol_runtime::Scratch::new());
+    let cases = [
+        ("http.fetch", r#"{"url":"https://evil.com/"}"#, Some("url.host")),
+        ("http.fetch", r#"{"url":"http://api.github.com/"}"#, Some("url.scheme")),
+        ("http.fetch", r#"{"url":"https://api.github.com:8443/"}"#, Some("url.port")),
+        ("fs.read", r#"{"path":"/etc/passwd"}"#, Some("path.not_allowed")),
+        ("sql.query", r#"{"query":"DROP TABLE users"}"#, Some("sql.statement")),
+        ("sql.query", r#"{"query":"SELECT * FROM pg_roles"}"#, Some("sql.table")),
+        // A rule decided, or a fault: no check to report.
+        ("fs.read", r#"{"path":"/workspace/a"}"#, None),
+        ("fs.read", r#"{"path":"/workspace/%2e%2e/x"}"#, None),
+    ];
+    for (tool, args, check) in cases {
+        let decision = program.evaluate(&call(tool, args), &mut scratch);
+        assert_eq!(decision.check, check, "{tool} {args}");
+    }
+}
