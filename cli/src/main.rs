@@ -3,6 +3,7 @@
 
 mod eval;
 mod inspect;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mcppol_compiler::Diagnostic;
@@ -25,8 +26,9 @@ pub(crate) mod exit {
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0   success; for a single `eval`, the decision is allow
-  1   error: invalid policy, missing or stale artifact, unreadable file, malformed request
+  0   success; for a single `eval`, the decision is allow; for `test`, every case passed
+  1   error: invalid policy, missing or stale artifact, unreadable file, malformed request,
+      or a failed `test` case
   2   a single `eval` decided deny
   3   a single `eval` decided require_approval
   64  usage error (bad flags or arguments)";
@@ -68,6 +70,9 @@ enum Command {
     /// Decide one request or a file of requests.
     #[command(after_help = EXIT_CODES)]
     Eval(eval::EvalArgs),
+    /// Run policy fixture suites (`*.cases.yaml`): exit 0 when every case passes, 1 otherwise.
+    #[command(after_help = EXIT_CODES)]
+    Test(test::TestArgs),
     /// List an artifact's DAG, tables and hash, or draw it with `--dot`.
     #[command(after_help = EXIT_CODES)]
     Inspect {
@@ -91,6 +96,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Compile { policy, out, check, format } => compile(&policy, out, check, format),
         Command::Eval(args) => eval::run(&args),
+        Command::Test(args) => test::run(&args),
         Command::Inspect { artifact, dot } => inspect::run(&artifact, dot),
     };
     ExitCode::from(code)

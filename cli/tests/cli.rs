@@ -226,3 +226,69 @@ fn inspect_lists_and_draws_the_dag() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("artifact."), "{}", text(&bad.stderr));
 }
+
+#[test]
+fn test_runs_suites_reports_diffs_and_coverage() {
+    let shipped = mcppol(&["test", "policies", "--coverage", "--min-coverage", "100"]);
+    assert_eq!(
+        shipped.status.code(),
+        Some(0),
+        "{}{}",
+        text(&shipped.stdout),
+        text(&shipped.stderr)
+    );
+    assert!(text(&shipped.stdout).contains(" passed, 0 failed"));
+    assert!(text(&shipped.stderr).contains("(100%)"));
+
+    let dir = scratch_dir("suites");
+    std::fs::write(
+        dir.join("p.yaml"),
+        "version: 1\nname: p\nrules:\n  - {id: a, effect: allow, reason: ok, tool: t}\n  - {id: b, effect: deny, reason: no, tool: u}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("p.cases.yaml"),
+        "policy: p.yaml\ncases:\n  - {name: ok, tool: t, expect: allow}\n  - {name: wrong, tool: t, expect: {decision: deny, rule: b}}\n",
+    )
+    .unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let out = mcppol(&["test", dir_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("decision: expected deny, got allow"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("rule: expected b, got a"), "{stdout}");
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+
+    let junit = mcppol(&["test", dir_arg, "--format", "junit"]);
+    let xml = text(&junit.stdout);
+    assert!(xml.contains("<testsuites name=\"mcppol\" tests=\"2\" failures=\"1\">"), "{xml}");
+    assert!(xml.contains("<failure message="), "{xml}");
+
+    let json = mcppol(&["test", dir_arg, "--format", "json"]);
+    let last: serde_json::Value =
+        serde_json::from_str(text(&json.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!((last["passed"].as_u64(), last["failed"].as_u64()), (Some(1), Some(1)));
+
+    // Rule `b` never decides a case: coverage 50% fails a 100% floor even when cases pass.
+    std::fs::write(
+        dir.join("p.cases.yaml"),
+        "policy: p.yaml\ncases:\n  - {name: ok, tool: t, expect: allow}\n",
+    )
+    .unwrap();
+    let floor = mcppol(&["test", dir_arg, "--coverage", "--min-coverage", "100"]);
+    assert_eq!(floor.status.code(), Some(1));
+    assert!(text(&floor.stderr).contains("never decided: b"), "{}", text(&floor.stderr));
+
+    // A suite naming a missing policy is an error, not a skip.
+    std::fs::write(
+        dir.join("p.cases.yaml"),
+        "policy: missing.yaml\ncases:\n  - {name: ok, tool: t, expect: allow}\n",
+    )
+    .unwrap();
+    let missing = mcppol(&["test", dir_arg]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("cannot"), "{}", text(&missing.stderr));
+}
