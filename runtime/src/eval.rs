@@ -71,7 +71,8 @@ impl<'a> Program<'a> {
                 .decision();
             }
         };
-        let mut context = Context { request, args: args.root(), text, path };
+        let mut context =
+            Context { request, args: args.root(), text, path, path_key: None, path_len: 0 };
         let mut index = self.entry(request.tool);
         // The last predicate tested: when the default decides, it names the check that sent
         // the walk there. One register; nothing else is recorded.
@@ -281,9 +282,33 @@ impl<'a> Program<'a> {
                 }
                 Ok(want_all)
             }
+            op::PATH_PREFIX | op::PATH_GLOB => {
+                // The address of the value's raw text identifies it within this request.
+                let key = (value.raw().as_ptr() as usize, b);
+                if context.path_key != Some(key) {
+                    let string = value.string().ok_or(ARG_TYPE)?;
+                    let text = unescaped(string, context.text)?;
+                    context.path_key = None;
+                    let len = path::normalize(text, path_options(b), context.path)
+                        .map_err(|error| Fault {
+                            code: error.code(),
+                            reason: "the path argument cannot be normalised safely",
+                        })?
+                        .len();
+                    context.path_key = Some(key);
+                    context.path_len = len;
+                }
+                let normalized = context.path.get(..context.path_len).ok_or(CORRUPT)?;
+                if operation == op::PATH_GLOB {
+                    return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
+                }
+                Ok(set_members(self, a).any(|prefix| path::has_prefix(normalized, prefix)))
+            }
             _ => {
                 let string = value.string().ok_or(ARG_TYPE)?;
                 let text = unescaped(string, context.text)?;
+                // INVARIANT (path-cache): the URL tests below may write `path`.
+                context.path_key = None;
                 // `text` borrows the scratch text buffer; the path buffer is separate.
                 test_text_with(self, operation, flags, a, b, text, &mut context.path[..])
             }
@@ -298,6 +323,8 @@ impl<'a> Program<'a> {
         text: &[u8],
         context: &mut Context<'_, '_>,
     ) -> Result<bool, Fault> {
+        // INVARIANT (path-cache): text tests on request fields may write `path` too.
+        context.path_key = None;
         test_text_with(self, operation, 0, a, b, text, &mut context.path[..])
     }
 
@@ -322,6 +349,12 @@ struct Context<'r, 's> {
     args: Value<'s>,
     text: &'s mut [u8],
     path: &'s mut [u8],
+    /// What `path[..path_len]` holds: the normalisation of the JSON value starting at this
+    /// address of the arguments input, under these `path_option` bits. Several path tests in
+    /// a row usually read the same argument; normalising it once saves most of their cost.
+    /// INVARIANT (path-cache): cleared whenever anything else writes `path`.
+    path_key: Option<(usize, u32)>,
+    path_len: usize,
 }
 
 fn test_text_with(
@@ -341,17 +374,10 @@ fn test_text_with(
         op::STR_CONTAINS => Ok(contains(text, program.string_bytes(a))),
         op::STR_MATCHES => Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(text)),
         op::PATH_PREFIX | op::PATH_GLOB => {
-            let options = path::PathOptions {
-                style: if b & path_option::WINDOWS != 0 {
-                    path::Style::Windows
-                } else {
-                    path::Style::Posix
-                },
-                case_insensitive: b & path_option::CASE_INSENSITIVE != 0,
-                percent_decode: b & path_option::PERCENT_DECODE != 0,
-            };
+            // Reached only for request fields, which verification rules out for path ops;
+            // argument values take the cached branch in `test_value`.
             let normalized =
-                path::normalize(text, options, path_buffer).map_err(|error| Fault {
+                path::normalize(text, path_options(b), path_buffer).map_err(|error| Fault {
                     code: error.code(),
                     reason: "the path argument cannot be normalised safely",
                 })?;
@@ -485,6 +511,19 @@ fn test_sql(
         op::SQL_FUNCTIONS_DENY => true,
         _ => tables_ok,
     })
+}
+
+/// The path options encoded in a path predicate's operand `b`.
+fn path_options(bits: u32) -> path::PathOptions {
+    path::PathOptions {
+        style: if bits & path_option::WINDOWS != 0 {
+            path::Style::Windows
+        } else {
+            path::Style::Posix
+        },
+        case_insensitive: bits & path_option::CASE_INSENSITIVE != 0,
+        percent_decode: bits & path_option::PERCENT_DECODE != 0,
+    }
 }
 
 /// `value` in decimal, written into `buffer`.

@@ -230,3 +230,21 @@ fn a_default_deny_names_the_check_that_failed() {
         assert_eq!(decision.check, check, "{tool} {args}");
     }
 }
+
+#[test]
+fn path_tests_on_different_arguments_never_share_a_normalisation() {
+    // Both arguments are unescaped into the same scratch buffer and normalised with the same
+    // options: the evaluator's per-request normalisation cache must still tell them apart.
+    let yaml =
+        policy("copy", "      src: { path: { in: [/a] } }\n      dst: { path: { in: [/b] } }\n");
+    check(
+        &yaml,
+        &[
+            ("copy", r#"{"src":"/a/x","dst":"/b/y"}"#, Allow, "policy.rule"),
+            ("copy", r#"{"src":"/a/x","dst":"/a/y"}"#, Deny, "policy.default"),
+            ("copy", r#"{"src":"\u002fa/x","dst":"\u002fa/y"}"#, Deny, "policy.default"),
+            ("copy", r#"{"src":"\u002fa/x","dst":"\u002fb/y"}"#, Allow, "policy.rule"),
+            ("copy", r#"{"src":"/b/x","dst":"/b/y"}"#, Deny, "policy.default"),
+        ],
+    );
+}
