@@ -2,6 +2,7 @@
 //! artifacts. The library crates own the logic; this file owns I/O, formats and exit codes.
 
 mod eval;
+mod explain;
 mod inspect;
 mod test;
 
@@ -29,8 +30,8 @@ Exit status:
   0   success; for a single `eval`, the decision is allow; for `test`, every case passed
   1   error: invalid policy, missing or stale artifact, unreadable file, malformed request,
       or a failed `test` case
-  2   a single `eval` decided deny
-  3   a single `eval` decided require_approval
+  2   a single `eval` (or `explain`) decided deny
+  3   a single `eval` (or `explain`) decided require_approval
   64  usage error (bad flags or arguments)";
 
 /// Compile MCP gateway policies into verified decision-DAG artifacts, and evaluate requests.
@@ -70,6 +71,9 @@ enum Command {
     /// Decide one request or a file of requests.
     #[command(after_help = EXIT_CODES)]
     Eval(eval::EvalArgs),
+    /// Decide one request and show every test on the way, the decision and its YAML rule.
+    #[command(after_help = EXIT_CODES)]
+    Explain(explain::ExplainArgs),
     /// Run policy fixture suites (`*.cases.yaml`): exit 0 when every case passes, 1 otherwise.
     #[command(after_help = EXIT_CODES)]
     Test(test::TestArgs),
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Compile { policy, out, check, format } => compile(&policy, out, check, format),
         Command::Eval(args) => eval::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Inspect { artifact, dot } => inspect::run(&artifact, dot),
     };
     ExitCode::from(code)

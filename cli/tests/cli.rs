@@ -292,3 +292,34 @@ fn test_runs_suites_reports_diffs_and_coverage() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("cannot"), "{}", text(&missing.stderr));
 }
+
+#[test]
+fn explain_shows_the_walk_and_the_rule_behind_the_decision() {
+    let denied = mcppol(&[
+        "explain",
+        "--policy",
+        "policies/default.yaml",
+        "--tool",
+        "fs.read",
+        "--args",
+        r#"{"path":"/workspace/../etc/passwd"}"#,
+    ]);
+    assert_eq!(denied.status.code(), Some(2));
+    let stdout = text(&denied.stdout);
+    assert!(stdout.contains("args.path path under {/workspace}"), "{stdout}");
+    assert!(stdout.contains(" no\n"), "{stdout}");
+    assert!(stdout.contains("check=path.not_allowed"), "{stdout}");
+    let allowed = mcppol(&[
+        "explain",
+        "--policy",
+        "policies/default.mcpb",
+        "--tool",
+        "sql.query",
+        "--args",
+        r#"{"query":"SELECT 1"}"#,
+    ]);
+    assert_eq!(allowed.status.code(), Some(0));
+    // The deciding rule is mapped back to its place in the YAML.
+    assert!(text(&allowed.stdout).contains("rule=sql-read-only"), "{}", text(&allowed.stdout));
+    assert!(text(&allowed.stdout).contains("(default.yaml:"), "{}", text(&allowed.stdout));
+}

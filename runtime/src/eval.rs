@@ -60,6 +60,23 @@ impl<'a> Program<'a> {
     ///
     /// Never, for any request.
     pub fn evaluate(&self, request: &Request<'_>, scratch: &mut Scratch) -> Decision<'a> {
+        self.evaluate_traced(request, scratch, &mut NoTrace)
+    }
+
+    /// Decides `request` like [`Program::evaluate`], reporting every step of the walk to
+    /// `trace`: each test with the node, predicate and outcome, then the deciding node. The
+    /// decision is the same; with [`NoTrace`] this is exactly `evaluate` (monomorphised, so the
+    /// hooks cost nothing there).
+    ///
+    /// # Panics
+    ///
+    /// Never, for any request (whatever `trace` does, short of panicking itself).
+    pub fn evaluate_traced(
+        &self,
+        request: &Request<'_>,
+        scratch: &mut Scratch,
+        trace: &mut impl Trace,
+    ) -> Decision<'a> {
         let Scratch { tape, text, path } = scratch;
         let args = match json::parse(request.args, tape) {
             Ok(args) => args,
@@ -84,6 +101,7 @@ impl<'a> Program<'a> {
             let a = read_u32(record, 4).unwrap_or(u32::MAX);
             match read_u8(record, 0) {
                 Some(format::node::DECIDE) => {
+                    trace.decide(index, a);
                     let mut decision = self.outcome(a);
                     if a == self.default_outcome {
                         decision.check = last_predicate.map(|p| self.check_name(p));
@@ -93,9 +111,18 @@ impl<'a> Program<'a> {
                 Some(format::node::TEST) => {
                     last_predicate = Some(a);
                     let next = match self.test(a, &mut context) {
-                        Ok(true) => read_u32(record, 8),
-                        Ok(false) => read_u32(record, 12),
-                        Err(fault) => return fault.decision(),
+                        Ok(true) => {
+                            trace.test(index, a, Some(true));
+                            read_u32(record, 8)
+                        }
+                        Ok(false) => {
+                            trace.test(index, a, Some(false));
+                            read_u32(record, 12)
+                        }
+                        Err(fault) => {
+                            trace.test(index, a, None);
+                            return fault.decision();
+                        }
                     };
                     match next {
                         Some(next) if next < index => index = next,
@@ -341,6 +368,27 @@ impl<'a> Program<'a> {
         }
         Ok(true)
     }
+}
+
+/// Observes an evaluation step by step (see [`Program::evaluate_traced`]). Implementations
+/// must not allocate if the host needs the no-allocation guarantee; a fixed buffer will do.
+pub trait Trace {
+    /// Node `node` tested predicate `predicate`: `Some(outcome)`, or `None` if it faulted
+    /// (the walk ends there with a deny).
+    fn test(&mut self, node: u32, predicate: u32, outcome: Option<bool>);
+    /// Node `node` decided with outcome `outcome`.
+    fn decide(&mut self, node: u32, outcome: u32);
+}
+
+/// A [`Trace`] that records nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTrace;
+
+impl Trace for NoTrace {
+    #[inline(always)]
+    fn test(&mut self, _node: u32, _predicate: u32, _outcome: Option<bool>) {}
+    #[inline(always)]
+    fn decide(&mut self, _node: u32, _outcome: u32) {}
 }
 
 /// Working state for one evaluation.

@@ -54,6 +54,7 @@ pub mod program;
 pub mod sql;
 pub mod url;
 
+pub use eval::{NoTrace, Trace};
 pub use program::{FormatError, FormatErrorKind, Program};
 
 use core::fmt;

@@ -46,3 +46,30 @@ fn one_program_decides_identically_from_many_threads() {
         }
     });
 }
+
+#[test]
+fn tracing_never_changes_a_decision() {
+    struct Count(u32);
+    impl mcppol_runtime::Trace for Count {
+        fn test(&mut self, _node: u32, _predicate: u32, _outcome: Option<bool>) {
+            self.0 += 1;
+        }
+        fn decide(&mut self, _node: u32, _outcome: u32) {}
+    }
+    let artifact = std::fs::read(root().join("policies/default.mcpb")).unwrap();
+    let program = Program::from_bytes(&artifact).unwrap();
+    let mut scratch = Box::new(Scratch::new());
+    for (tool, args) in [
+        ("fs.read", &br#"{"path":"/workspace/a"}"#[..]),
+        ("fs.read", br#"{"path":"/etc/passwd"}"#),
+        ("http.fetch", br#"{"url":"http://127.1/"}"#),
+        ("x", b"{}"),
+    ] {
+        let request = Request::tool_call(tool, args);
+        let plain = program.evaluate(&request, &mut scratch);
+        let mut count = Count(0);
+        let traced = program.evaluate_traced(&request, &mut scratch, &mut count);
+        assert_eq!(plain, traced, "{tool}");
+        assert!(count.0 as usize <= program.node_count() as usize);
+    }
+}
