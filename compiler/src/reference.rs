@@ -246,7 +246,7 @@ impl Context<'_> {
             Test::Matches(kind, pattern) => self.matches(*kind, pattern, bytes),
             Test::PathPrefix(_, options) | Test::PathGlob(_, options) => {
                 let mut buffer = vec![0u8; limits::STRING_BYTES_MAX];
-                let options = path_options(*options);
+                let options = mcppol_runtime::format::path_option::options(*options);
                 let normal = path::normalize(bytes, options, &mut buffer).map_err(|e| e.code())?;
                 match test {
                     Test::PathPrefix(prefixes, _) => {
@@ -445,18 +445,5 @@ fn holds(ordering: Ordering, op: CmpOp) -> bool {
         CmpOp::Le => ordering != Ordering::Greater,
         CmpOp::Gt => ordering == Ordering::Greater,
         CmpOp::Ge => ordering != Ordering::Less,
-    }
-}
-
-fn path_options(bits: u32) -> path::PathOptions {
-    use mcppol_runtime::format::path_option;
-    path::PathOptions {
-        style: if bits & path_option::WINDOWS != 0 {
-            path::Style::Windows
-        } else {
-            path::Style::Posix
-        },
-        case_insensitive: bits & path_option::CASE_INSENSITIVE != 0,
-        percent_decode: bits & path_option::PERCENT_DECODE != 0,
     }
 }

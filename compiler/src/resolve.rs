@@ -904,7 +904,7 @@ impl Resolver<'_> {
                 }
                 continue;
             }
-            match normal_prefix(entry, runtime_options(options)) {
+            match normal_prefix(entry, path_option::options(options)) {
                 Some(normal) => {
                     prefixes.insert(normal);
                 }
@@ -1376,18 +1376,6 @@ fn path_options(spec: &crate::model::PathSpec) -> u32 {
         bits |= path_option::PERCENT_DECODE;
     }
     bits
-}
-
-fn runtime_options(bits: u32) -> mcppol_runtime::path::PathOptions {
-    mcppol_runtime::path::PathOptions {
-        style: if bits & path_option::WINDOWS != 0 {
-            mcppol_runtime::path::Style::Windows
-        } else {
-            mcppol_runtime::path::Style::Posix
-        },
-        case_insensitive: bits & path_option::CASE_INSENSITIVE != 0,
-        percent_decode: bits & path_option::PERCENT_DECODE != 0,
-    }
 }
 
 /// The normalised form of a policy's path prefix, if it is absolute and already written in

@@ -316,7 +316,7 @@ impl<'a> Program<'a> {
                     let string = value.string().ok_or(ARG_TYPE)?;
                     let text = unescaped(string, context.text)?;
                     context.path_key = None;
-                    let len = path::normalize(text, path_options(b), context.path)
+                    let len = path::normalize(text, path_option::options(b), context.path)
                         .map_err(|error| Fault {
                             code: error.code(),
                             reason: "the path argument cannot be normalised safely",
@@ -425,9 +425,11 @@ fn test_text_with(
             // Reached only for request fields, which verification rules out for path ops;
             // argument values take the cached branch in `test_value`.
             let normalized =
-                path::normalize(text, path_options(b), path_buffer).map_err(|error| Fault {
-                    code: error.code(),
-                    reason: "the path argument cannot be normalised safely",
+                path::normalize(text, path_option::options(b), path_buffer).map_err(|error| {
+                    Fault {
+                        code: error.code(),
+                        reason: "the path argument cannot be normalised safely",
+                    }
                 })?;
             if operation == op::PATH_GLOB {
                 return Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
@@ -559,19 +561,6 @@ fn test_sql(
         op::SQL_FUNCTIONS_DENY => true,
         _ => tables_ok,
     })
-}
-
-/// The path options encoded in a path predicate's operand `b`.
-fn path_options(bits: u32) -> path::PathOptions {
-    path::PathOptions {
-        style: if bits & path_option::WINDOWS != 0 {
-            path::Style::Windows
-        } else {
-            path::Style::Posix
-        },
-        case_insensitive: bits & path_option::CASE_INSENSITIVE != 0,
-        percent_decode: bits & path_option::PERCENT_DECODE != 0,
-    }
 }
 
 /// `value` in decimal, written into `buffer`.

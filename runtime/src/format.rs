@@ -259,6 +259,19 @@ pub mod path_option {
     pub const PERCENT_DECODE: u32 = 4;
     /// Every bit a reader understands.
     pub const ALL: u32 = 7;
+
+    /// The normalisation options these bits stand for.
+    pub const fn options(bits: u32) -> crate::path::PathOptions {
+        crate::path::PathOptions {
+            style: if bits & WINDOWS != 0 {
+                crate::path::Style::Windows
+            } else {
+                crate::path::Style::Posix
+            },
+            case_insensitive: bits & CASE_INSENSITIVE != 0,
+            percent_decode: bits & PERCENT_DECODE != 0,
+        }
+    }
 }
 
 /// JSON type bits for `TYPE_IS`.
