@@ -212,7 +212,8 @@ fn render_dot(program: &Program<'_>) -> String {
                     "  n{index} [shape=box, label={:?}];",
                     describe(program, predicate)
                 );
-                let _ = writeln!(out, "  n{index} -> n{if_true} [label=\"yes\", color=\"#22aa77\"];");
+                let _ =
+                    writeln!(out, "  n{index} -> n{if_true} [label=\"yes\", color=\"#22aa77\"];");
                 let _ = writeln!(
                     out,
                     "  n{index} -> n{if_false} [label=\"no\", color=\"#cc3333\", style=dashed];"
