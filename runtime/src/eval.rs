@@ -350,7 +350,9 @@ impl<'a> Program<'a> {
         text: &[u8],
         context: &mut Context<'_, '_>,
     ) -> Result<bool, Fault> {
-        // INVARIANT (path-cache): text tests on request fields may write `path` too.
+        // INVARIANT (path-cache): text tests on request fields may write `path` too. (Path tests
+        // never get here: verification allows them only on argument values, which take the
+        // cached branch in `test_value`.)
         context.path_key = None;
         test_text_with(self, operation, 0, a, b, text, &mut context.path[..])
     }
@@ -421,21 +423,6 @@ fn test_text_with(
         op::STR_SUFFIX => Ok(text.ends_with(program.string_bytes(a))),
         op::STR_CONTAINS => Ok(contains(text, program.string_bytes(a))),
         op::STR_MATCHES => Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(text)),
-        op::PATH_PREFIX | op::PATH_GLOB => {
-            // Reached only for request fields, which verification rules out for path ops;
-            // argument values take the cached branch in `test_value`.
-            let normalized =
-                path::normalize(text, path_option::options(b), path_buffer).map_err(|error| {
-                    Fault {
-                        code: error.code(),
-                        reason: "the path argument cannot be normalised safely",
-                    }
-                })?;
-            if operation == op::PATH_GLOB {
-                return Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
-            }
-            Ok(set_members(program, a).any(|prefix| path::has_prefix(normalized, prefix)))
-        }
         op::URL_SCHEME
         | op::URL_HOST
         | op::URL_NAMED_HOST
