@@ -78,6 +78,21 @@ where
 
 /// Loads a policy file as artifact bytes: artifacts as they are, YAML compiled in memory.
 pub(crate) fn load(policy: &std::path::Path, format: Format) -> Option<Vec<u8>> {
+    load_with_source(policy, format).map(|loaded| loaded.bytes)
+}
+
+/// An artifact and, when the YAML it was compiled from is at hand, that compilation.
+pub(crate) struct Loaded {
+    /// The artifact bytes (not yet verified when read from a `.mcpb` file).
+    pub bytes: Vec<u8>,
+    /// The compilation these bytes came from: the YAML given, or the artifact's recorded
+    /// source beside it when compiling that gives exactly these bytes. `None` otherwise, so a
+    /// stale YAML can never describe an artifact it did not produce.
+    pub compiled: Option<mcppol_compiler::Compiled>,
+}
+
+/// Loads a policy (YAML, compiled in memory) or an artifact, with its source when available.
+pub(crate) fn load_with_source(policy: &std::path::Path, format: Format) -> Option<Loaded> {
     let bytes = match std::fs::read(policy) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -86,9 +101,16 @@ pub(crate) fn load(policy: &std::path::Path, format: Format) -> Option<Vec<u8>> 
         }
     };
     if bytes.starts_with(&mcppol_runtime::format::MAGIC) {
-        return Some(bytes);
+        let compiled = Program::from_bytes(&bytes).ok().and_then(|program| {
+            let yaml = policy.with_file_name(program.source());
+            let text = std::fs::read_to_string(&yaml).ok()?;
+            let compiled = mcppol_compiler::compile(&text, &yaml.display().to_string()).ok()?;
+            (compiled.bytes == bytes).then_some(compiled)
+        });
+        return Some(Loaded { bytes, compiled });
     }
-    crate::compile_file(policy, format).map(|compiled| compiled.bytes)
+    crate::compile_file(policy, format)
+        .map(|compiled| Loaded { bytes: compiled.bytes.clone(), compiled: Some(compiled) })
 }
 
 pub(crate) fn run(args: &EvalArgs) -> u8 {
@@ -224,6 +246,56 @@ fn print_decision(decision: &Decision<'_>, format: Format, line: Option<(usize, 
                 "{prefix}{}{rule} risk={} code={}\n  reason: {}",
                 decision.effect, decision.risk, decision.code, decision.reason
             );
+        }
+    }
+}
+
+/// A request line read into owned parts, for commands that decide it more than once.
+pub(crate) struct OwnedLine {
+    /// The tool name.
+    pub tool: String,
+    method: String,
+    server: String,
+    principal_id: String,
+    roles: Vec<String>,
+    args: String,
+}
+
+/// Parses one line of a requests file (the format `--requests` documents).
+pub(crate) fn parse_request_line(line: &str) -> Result<OwnedLine, String> {
+    let parsed: RequestLine<'_> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let principal = parsed.principal.unwrap_or_default();
+    Ok(OwnedLine {
+        tool: parsed.tool,
+        method: parsed.method.unwrap_or_else(|| "tools/call".to_owned()),
+        server: parsed.server.unwrap_or_default(),
+        principal_id: principal.id,
+        roles: principal.roles,
+        args: parsed.args.map_or_else(|| "{}".to_owned(), |raw| raw.get().to_owned()),
+    })
+}
+
+impl OwnedLine {
+    /// Decides the request with `program`.
+    pub(crate) fn decide(
+        &self,
+        program: &Program<'_>,
+        scratch: &mut Scratch,
+    ) -> mcppol_compiler::diff::Verdict {
+        let roles: Vec<&str> = self.roles.iter().map(String::as_str).collect();
+        let request = Request {
+            method: &self.method,
+            server: &self.server,
+            tool: &self.tool,
+            principal_id: &self.principal_id,
+            principal_roles: &roles,
+            args: self.args.as_bytes(),
+        };
+        let decision = program.evaluate(&request, scratch);
+        mcppol_compiler::diff::Verdict {
+            effect: decision.effect.as_str().to_owned(),
+            rule: decision.rule.map(str::to_owned),
+            code: decision.code.to_owned(),
         }
     }
 }

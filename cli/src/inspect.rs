@@ -2,6 +2,8 @@
 //! outcomes, rules, strings, DFAs), or a Graphviz picture of its DAG.
 
 use crate::{Format, exit, hex};
+use mcppol_compiler::ir::PatternKind;
+use mcppol_compiler::lower::SourceMap;
 use mcppol_runtime::Program;
 use mcppol_runtime::format::{cmp, flag, op, outcome, subject};
 use mcppol_runtime::inspect::{NodeView, PredicateView};
@@ -9,10 +11,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 pub(crate) fn run(path: &Path, dot: bool) -> u8 {
-    let Some(bytes) = crate::eval::load(path, Format::Human) else {
+    let Some(loaded) = crate::eval::load_with_source(path, Format::Human) else {
         return exit::ERROR;
     };
-    let program = match Program::from_bytes(&bytes) {
+    let map = loaded.compiled.as_ref().map(|compiled| &compiled.source_map);
+    let program = match Program::from_bytes(&loaded.bytes) {
         Ok(program) => program,
         Err(error) => {
             eprintln!(
@@ -23,12 +26,13 @@ pub(crate) fn run(path: &Path, dot: bool) -> u8 {
             return exit::ERROR;
         }
     };
-    print!("{}", if dot { render_dot(&program) } else { render_listing(&program) });
+    print!("{}", if dot { render_dot(&program, map) } else { render_listing(&program, map) });
     exit::OK
 }
 
-/// A one-line description of predicate `index`, e.g. `args.path under {/workspace}`.
-pub(crate) fn describe(program: &Program<'_>, index: u32) -> String {
+/// A one-line description of predicate `index`, e.g. `args.path under {/workspace}`. With the
+/// source map, patterns are shown as written instead of by DFA number.
+pub(crate) fn describe(program: &Program<'_>, index: u32, map: Option<&SourceMap>) -> String {
     let Some(predicate) = program.predicate(index) else {
         return format!("<bad predicate {index}>");
     };
@@ -43,10 +47,30 @@ pub(crate) fn describe(program: &Program<'_>, index: u32) -> String {
     };
     let missing =
         if predicate.flags & flag::MISSING_IS_FALSE != 0 { " (absent: false)" } else { "" };
-    format!("{subject_text} {}{missing}", describe_test(program, &predicate))
+    format!("{subject_text} {}{missing}", describe_test(program, &predicate, map))
 }
 
-fn describe_test(program: &Program<'_>, predicate: &PredicateView<'_>) -> String {
+/// The origins of node `index` (`rule `a`, rule `b``), or an empty string without a map.
+pub(crate) fn origins(map: Option<&SourceMap>, index: u32) -> String {
+    map.and_then(|map| map.node_origins.get(index as usize))
+        .filter(|origins| !origins.is_empty())
+        .map(|origins| {
+            let names: Vec<String> = origins.iter().map(ToString::to_string).collect();
+            names.join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn describe_test(
+    program: &Program<'_>,
+    predicate: &PredicateView<'_>,
+    map: Option<&SourceMap>,
+) -> String {
+    let pattern = |id: u32| match map.and_then(|map| map.dfa_patterns.get(id as usize)) {
+        Some((PatternKind::Regex, text)) => format!("/{text}/"),
+        Some((_, text)) => format!("glob {text:?}"),
+        None => format!("dfa#{id}"),
+    };
     let string = |id| format!("{:?}", program.string_at(id).unwrap_or("?"));
     let set = |id| format!("{{{}}}", program.set_members(id).collect::<Vec<_>>().join(", "));
     let comparison = match (predicate.flags & flag::CMP_MASK) >> flag::CMP_SHIFT {
@@ -64,10 +88,10 @@ fn describe_test(program: &Program<'_>, predicate: &PredicateView<'_>) -> String
         op::STR_PREFIX => format!("starts_with {}", string(a)),
         op::STR_SUFFIX => format!("ends_with {}", string(a)),
         op::STR_CONTAINS => format!("contains {}", string(a)),
-        op::STR_MATCHES => format!("matches dfa#{a}"),
+        op::STR_MATCHES => format!("matches {}", pattern(a)),
         op::LEN_CMP => format!("len {comparison} {a}"),
         op::PATH_PREFIX => format!("path under {}", set(a)),
-        op::PATH_GLOB => format!("path matches dfa#{a}"),
+        op::PATH_GLOB => format!("path matches {}", pattern(a)),
         op::URL_SCHEME => format!("url scheme in {}", set(a)),
         op::URL_HOST => format!("url host in {}", set(a)),
         op::URL_NAMED_HOST => "url host is a name (not an IP literal)".to_owned(),
@@ -87,7 +111,33 @@ fn describe_test(program: &Program<'_>, predicate: &PredicateView<'_>) -> String
         }
         op::BOOL_EQ => format!("== {}", a == 1),
         op::EXISTS => "exists".to_owned(),
-        op::TYPE_IS => format!("type in mask {a:#b}"),
+        op::TYPE_IS => {
+            use mcppol_runtime::format::json_type;
+            let names: Vec<&str> = [
+                (json_type::NULL, "null"),
+                (json_type::BOOLEAN, "boolean"),
+                (json_type::INTEGER, "integer"),
+                (json_type::NUMBER, "number"),
+                (json_type::STRING, "string"),
+                (json_type::ARRAY, "array"),
+                (json_type::OBJECT, "object"),
+            ]
+            .iter()
+            .filter(|(bit, _)| a & bit != 0)
+            .map(|(_, name)| *name)
+            .collect();
+            format!("type is {}", names.join(" or "))
+        }
+        op::BYTES_CMP => format!("byte length {comparison} {a}"),
+        op::NUM_CMP => format!("{comparison} {}", string(a).trim_matches('"')),
+        op::URL_PORT => format!("url port in {}", set(a)),
+        op::URL_PATH_PREFIX => format!("url path under {}", set(a)),
+        op::URL_SSRF => "url host is not internal (ssrf check)".to_owned(),
+        op::SQL_FUNCTIONS_DENY => format!("sql calls none of {}", set(a)),
+        op::SQL_TABLES_IN => format!("sql tables within {}", set(a)),
+        op::SQL_TABLES_NOT_IN => format!("sql tables none of {}", set(a)),
+        op::ARRAY_ALL => format!("every element: {}", describe(program, a, map)),
+        op::ARRAY_ANY => format!("some element: {}", describe(program, a, map)),
         op::ONLY_KEYS => format!("keys within {}", set(a)),
         op::ROLE_HAS => format!("has role {}", string(a)),
         op::ROLE_ANY => format!("has a role in {}", set(a)),
@@ -112,7 +162,7 @@ fn describe_outcome(program: &Program<'_>, index: u32) -> String {
     format!("{} ({kind}{rule}, risk {}, code {})", view.effect, view.risk, view.code)
 }
 
-fn render_listing(program: &Program<'_>) -> String {
+fn render_listing(program: &Program<'_>, map: Option<&SourceMap>) -> String {
     let mut out = String::new();
     let (strings, sets, dfas, outcomes, predicates) = program.table_counts();
     let _ = writeln!(out, "policy      {}", program.name());
@@ -140,10 +190,12 @@ fn render_listing(program: &Program<'_>) -> String {
     for index in 0..program.node_count() {
         match program.node(index) {
             Some(NodeView::Test { predicate, if_true, if_false }) => {
+                let from = origins(map, index);
+                let from = if from.is_empty() { from } else { format!("  [{from}]") };
                 let _ = writeln!(
                     out,
-                    "  n{index:<5} if {} then n{if_true} else n{if_false}",
-                    describe(program, predicate)
+                    "  n{index:<5} if {} then n{if_true} else n{if_false}{from}",
+                    describe(program, predicate, map)
                 );
             }
             Some(NodeView::Decide { outcome }) => {
@@ -178,8 +230,14 @@ fn render_listing(program: &Program<'_>) -> String {
     let _ = writeln!(out, "\ndfas (states, byte classes, bytes)");
     for index in 0..dfas {
         if let Some((states, classes, len)) = program.dfa_shape(index) {
-            let _ =
-                writeln!(out, "  dfa#{index:<3} {states} states, {classes} classes, {len} bytes");
+            let source = map
+                .and_then(|map| map.dfa_patterns.get(index as usize))
+                .map(|(kind, text)| format!("  {kind:?} {text:?}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  dfa#{index:<3} {states} states, {classes} classes, {len} bytes{source}"
+            );
         }
     }
     let _ = writeln!(out, "\nstrings");
@@ -189,7 +247,7 @@ fn render_listing(program: &Program<'_>) -> String {
     out
 }
 
-fn render_dot(program: &Program<'_>) -> String {
+fn render_dot(program: &Program<'_>, map: Option<&SourceMap>) -> String {
     let mut out = String::from(
         "digraph mcppol {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n",
     );
@@ -210,7 +268,7 @@ fn render_dot(program: &Program<'_>) -> String {
                 let _ = writeln!(
                     out,
                     "  n{index} [shape=box, label={:?}];",
-                    describe(program, predicate)
+                    describe(program, predicate, map)
                 );
                 let _ =
                     writeln!(out, "  n{index} -> n{if_true} [label=\"yes\", color=\"#22aa77\"];");

@@ -1,9 +1,11 @@
 //! The `mcppol` command: compile policies, check artifacts in CI, evaluate requests, inspect
 //! artifacts. The library crates own the logic; this file owns I/O, formats and exit codes.
 
+mod diff;
 mod eval;
 mod explain;
 mod inspect;
+mod lint;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -27,9 +29,11 @@ pub(crate) mod exit {
 
 const EXIT_CODES: &str = "\
 Exit status:
-  0   success; for a single `eval`, the decision is allow; for `test`, every case passed
+  0   success; for a single `eval`, the decision is allow; for `test`, every case passed;
+      for `lint`, no error (and no warning with --deny-warnings)
   1   error: invalid policy, missing or stale artifact, unreadable file, malformed request,
-      or a failed `test` case
+      a failed `test` case, a lint warning under --deny-warnings, or (with `diff
+      --exit-code`) a changed decision
   2   a single `eval` (or `explain`) decided deny
   3   a single `eval` (or `explain`) decided require_approval
   64  usage error (bad flags or arguments)";
@@ -67,6 +71,9 @@ enum Command {
         /// Diagnostic format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Fail (exit 1, nothing written) when lint finds any warning.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Decide one request or a file of requests.
     #[command(after_help = EXIT_CODES)]
@@ -74,6 +81,25 @@ enum Command {
     /// Decide one request and show every test on the way, the decision and its YAML rule.
     #[command(after_help = EXIT_CODES)]
     Explain(explain::ExplainArgs),
+    /// Show which requests change decision between two policies, with a witness for each.
+    #[command(after_help = EXIT_CODES)]
+    Diff(diff::DiffArgs),
+    /// Find dead, duplicate and conflicting rules, broad allows and other policy smells.
+    #[command(after_help = EXIT_CODES)]
+    Lint(lint::LintArgs),
+    /// Print the JSON Schema of the policy YAML (for editors: yaml-language-server).
+    #[command(after_help = EXIT_CODES)]
+    Schema,
+    /// Rewrite `when:` conditions in canonical form, in place (or only check with --check).
+    #[command(after_help = EXIT_CODES)]
+    Fmt {
+        /// Policy YAML files.
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+        /// Do not write: exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run policy fixture suites (`*.cases.yaml`): exit 0 when every case passes, 1 otherwise.
     #[command(after_help = EXIT_CODES)]
     Test(test::TestArgs),
@@ -89,6 +115,21 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `mcppol ... | head` closes stdout early; like other Unix tools, stop quietly then
+    // instead of reporting a panic (`println!` panics on a closed pipe).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(exit::ERROR));
+        }
+        default_hook(info);
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -98,7 +139,16 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Compile { policy, out, check, format } => compile(&policy, out, check, format),
+        Command::Compile { policy, out, check, format, deny_warnings } => {
+            compile(&policy, out, check, format, deny_warnings)
+        }
+        Command::Lint(args) => lint::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Schema => {
+            println!("{}", mcppol_compiler::POLICY_SCHEMA.trim_end());
+            exit::OK
+        }
+        Command::Fmt { policies, check } => fmt(&policies, check),
         Command::Eval(args) => eval::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Explain(args) => explain::run(&args),
@@ -144,10 +194,29 @@ pub(crate) fn compile_file(policy: &Path, format: Format) -> Option<mcppol_compi
     }
 }
 
-fn compile(policy: &Path, out: Option<PathBuf>, check: bool, format: Format) -> u8 {
+fn compile(
+    policy: &Path,
+    out: Option<PathBuf>,
+    check: bool,
+    format: Format,
+    deny_warnings: bool,
+) -> u8 {
     let Some(compiled) = compile_file(policy, format) else {
         return exit::ERROR;
     };
+    // Lint runs on every compile: warnings never block unless asked to.
+    let source = std::fs::read_to_string(policy).unwrap_or_default();
+    let warnings = mcppol_compiler::lint::lint(&compiled, &source, &policy.display().to_string());
+    report(&warnings, &source, format);
+    if deny_warnings && !warnings.is_empty() {
+        eprintln!(
+            "error: `{}` has {} lint warning{} and --deny-warnings is set",
+            policy.display(),
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" }
+        );
+        return exit::ERROR;
+    }
     let out = out.unwrap_or_else(|| policy.with_extension("mcpb"));
     if check {
         return match std::fs::read(&out) {
@@ -197,6 +266,48 @@ fn compile(policy: &Path, out: Option<PathBuf>, check: bool, format: Format) -> 
             exit::ERROR
         }
     }
+}
+
+fn fmt(policies: &[PathBuf], check: bool) -> u8 {
+    let mut code = exit::OK;
+    for policy in policies {
+        let display = policy.display().to_string();
+        let source = match std::fs::read_to_string(policy) {
+            Ok(source) => source,
+            Err(error) => {
+                eprintln!("error: cannot read `{display}`: {error}");
+                code = exit::ERROR;
+                continue;
+            }
+        };
+        let formatted = match mcppol_compiler::fmt::format(&source, &display) {
+            Ok(formatted) => formatted,
+            Err(diagnostics) => {
+                report(&diagnostics, &source, Format::Human);
+                code = exit::ERROR;
+                continue;
+            }
+        };
+        if formatted == source {
+            continue;
+        }
+        if check {
+            eprintln!("error: `{display}` is not formatted\n  = help: run `mcppol fmt {display}`");
+            code = exit::ERROR;
+            continue;
+        }
+        let temporary = policy.with_extension("yaml.tmp");
+        let written = std::fs::write(&temporary, &formatted)
+            .and_then(|()| std::fs::rename(&temporary, policy));
+        match written {
+            Ok(()) => eprintln!("formatted `{display}`"),
+            Err(error) => {
+                eprintln!("error: cannot write `{display}`: {error}");
+                code = exit::ERROR;
+            }
+        }
+    }
+    code
 }
 
 /// Lowercase hex.

@@ -1,5 +1,5 @@
-//! `mcppol test`: run policy fixture suites (`*.cases.yaml`) and report per case, with rule
-//! coverage, for people (human), machines (json lines) or CI systems (JUnit XML).
+//! `mcppol test`: run policy fixture suites (`*.cases.yaml`) and report per case, with rule,
+//! node and branch coverage, for people (human), machines (json lines) or CI systems (JUnit XML).
 //!
 //! A suite names the policy it tests (relative to the suite file) and lists cases; each case is
 //! a request, as in `mcppol eval --requests`, and the expected decision, optionally pinned to a
@@ -8,7 +8,9 @@
 
 use crate::{Format as OutputFormat, exit};
 use clap::{Args, ValueEnum};
-use mcppol_runtime::{Decision, Program, Request, Scratch};
+use mcppol_compiler::lower::SourceMap;
+use mcppol_runtime::inspect::NodeView;
+use mcppol_runtime::{Decision, Program, Request, Scratch, Trace};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeSet;
@@ -24,12 +26,17 @@ pub(crate) struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
     format: TestFormat,
-    /// Report which rules the cases exercised, and which they never reached.
+    /// Report which rules, DAG nodes and branch outcomes the cases exercised, and list the
+    /// rules never hit, decisions never reached and branches never taken.
     #[arg(long)]
     coverage: bool,
     /// Fail unless at least this percentage of each policy's rules decided some case.
     #[arg(long, value_name = "PERCENT")]
     min_coverage: Option<u32>,
+    /// Fail unless at least this percentage of each policy's branch outcomes (every test's
+    /// yes and no) was taken by some case.
+    #[arg(long, value_name = "PERCENT")]
+    min_branch_coverage: Option<u32>,
 }
 
 /// Output formats of `mcppol test`.
@@ -128,30 +135,30 @@ pub(crate) fn run(args: &TestArgs) -> u8 {
     let mut outcomes = Vec::new();
     let mut coverage_failed = false;
     let mut coverage_report = String::new();
+    let mut coverage_json = Vec::new();
     for file in &files {
         match run_suite(file) {
-            Ok((mut suite_outcomes, rules, hit)) => {
-                let total = rules.len();
-                let covered = rules.iter().filter(|rule| hit.contains(*rule)).count();
-                let percent = (covered * 100).checked_div(total).unwrap_or(100);
+            Ok((mut suite_outcomes, coverage)) => {
+                let (rules, rules_total) = coverage.rules();
+                let (branches, branches_total) = coverage.branches();
+                let rule_percent = percent(rules, rules_total);
+                let branch_percent = percent(branches, branches_total);
                 if args.coverage {
-                    let _ = writeln!(
-                        coverage_report,
-                        "coverage {}: {covered}/{total} rules decided a case ({percent}%)",
-                        file.display()
-                    );
-                    for rule in rules.iter().filter(|rule| !hit.contains(*rule)) {
-                        let _ = writeln!(coverage_report, "  never decided: {rule}");
-                    }
+                    coverage.report(&file.display().to_string(), &mut coverage_report);
+                    coverage_json.push(coverage.json(&file.display().to_string()));
                 }
-                if args.min_coverage.is_some_and(|min| percent < min as usize) {
-                    coverage_failed = true;
-                    let _ = writeln!(
-                        coverage_report,
-                        "error: {} covers {percent}% of its rules, below --min-coverage {}",
-                        file.display(),
-                        args.min_coverage.unwrap_or(0)
-                    );
+                for (minimum, actual, what) in [
+                    (args.min_coverage, rule_percent, "rules"),
+                    (args.min_branch_coverage, branch_percent, "branch outcomes"),
+                ] {
+                    if let Some(minimum) = minimum.filter(|&minimum| actual < minimum as usize) {
+                        coverage_failed = true;
+                        let _ = writeln!(
+                            coverage_report,
+                            "error: {} covers {actual}% of its {what}, below the required {minimum}%",
+                            file.display(),
+                        );
+                    }
                 }
                 outcomes.append(&mut suite_outcomes);
             }
@@ -165,7 +172,12 @@ pub(crate) fn run(args: &TestArgs) -> u8 {
     let passed = outcomes.len() - failed;
     match args.format {
         TestFormat::Human => print_human(&outcomes, passed, failed),
-        TestFormat::Json => print_json(&outcomes, passed, failed),
+        TestFormat::Json => {
+            print_json(&outcomes, passed, failed);
+            for line in &coverage_json {
+                println!("{line}");
+            }
+        }
         TestFormat::Junit => print!("{}", junit(&outcomes, failed)),
     }
     eprint!("{coverage_report}");
@@ -193,7 +205,209 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-type SuiteResult = (Vec<Outcome>, Vec<String>, BTreeSet<String>);
+type SuiteResult = (Vec<Outcome>, Coverage);
+
+/// `part` of `total` as a whole percentage, rounded down; an empty total is fully covered.
+fn percent(part: usize, total: usize) -> usize {
+    (part * 100).checked_div(total).unwrap_or(100)
+}
+
+/// What one walk through the DAG did, in order.
+#[derive(Default)]
+struct Walk(Vec<(u32, Option<bool>)>);
+
+impl Trace for Walk {
+    fn test(&mut self, node: u32, _predicate: u32, outcome: Option<bool>) {
+        self.0.push((node, outcome));
+    }
+    fn decide(&mut self, _node: u32, _outcome: u32) {}
+}
+
+/// What the cases of one suite exercised in its policy's DAG.
+struct Coverage {
+    /// Every rule id, in artifact order.
+    rules: Vec<String>,
+    /// Rules that decided some case.
+    hit_rules: BTreeSet<String>,
+    /// Every test node and every decision node, with a description of each.
+    tests: Vec<(u32, String)>,
+    decisions: Vec<(u32, String)>,
+    /// Branch outcomes the path analysis proved no request can take (when the policy's
+    /// source is at hand); they are left out of the branch total.
+    infeasible: BTreeSet<(u32, bool)>,
+    /// Nodes visited, branch outcomes taken, and tests that faulted.
+    seen: BTreeSet<u32>,
+    taken: BTreeSet<(u32, bool)>,
+    faulted: BTreeSet<u32>,
+}
+
+impl Coverage {
+    fn new(program: &Program<'_>, compiled: Option<&mcppol_compiler::Compiled>) -> Self {
+        let map = compiled.map(|compiled| &compiled.source_map);
+        // Only a complete search proves a branch infeasible.
+        let infeasible = compiled
+            .and_then(|c| mcppol_compiler::analysis::reach_of(&c.bytes, &c.source_map, &c.patterns))
+            .filter(|reach| !reach.incomplete)
+            .map(|reach| {
+                (0..program.node_count())
+                    .filter(|&node| matches!(program.node(node), Some(NodeView::Test { .. })))
+                    .flat_map(|node| [(node, true), (node, false)])
+                    .filter(|branch| !reach.branches.contains(branch))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rules = (0..program.rule_count())
+            .filter_map(|index| program.rule(index).map(|rule| rule.id.to_owned()))
+            .collect();
+        let (mut tests, mut decisions) = (Vec::new(), Vec::new());
+        for index in 0..program.node_count() {
+            let from = crate::inspect::origins(map, index);
+            let from = if from.is_empty() { from } else { format!(" [{from}]") };
+            match program.node(index) {
+                Some(NodeView::Test { predicate, .. }) => tests.push((
+                    index,
+                    format!("{}{from}", crate::inspect::describe(program, predicate, map)),
+                )),
+                Some(NodeView::Decide { outcome }) => decisions.push((
+                    index,
+                    program.outcome_view(outcome).map_or_else(String::new, |view| {
+                        let rule = view
+                            .rule
+                            .and_then(|rule| program.rule(rule))
+                            .map(|rule| format!(" rule={}", rule.id))
+                            .unwrap_or_default();
+                        format!("{} code={}{rule}", view.effect, view.code)
+                    }),
+                )),
+                None => {}
+            }
+        }
+        Coverage {
+            rules,
+            hit_rules: BTreeSet::new(),
+            tests,
+            decisions,
+            infeasible,
+            seen: BTreeSet::new(),
+            taken: BTreeSet::new(),
+            faulted: BTreeSet::new(),
+        }
+    }
+
+    fn record(&mut self, program: &Program<'_>, walk: &Walk, decision: &Decision<'_>) {
+        for &(node, outcome) in &walk.0 {
+            self.seen.insert(node);
+            match outcome {
+                Some(branch) => {
+                    self.taken.insert((node, branch));
+                }
+                None => {
+                    self.faulted.insert(node);
+                }
+            }
+        }
+        // The decision node is the target of the last test's branch (or the entry itself).
+        let last = walk.0.last().and_then(|&(node, outcome)| match program.node(node) {
+            Some(NodeView::Test { if_true, if_false, .. }) => match outcome {
+                Some(true) => Some(if_true),
+                Some(false) => Some(if_false),
+                None => None,
+            },
+            _ => None,
+        });
+        if let Some(node) = last {
+            self.seen.insert(node);
+        }
+        if let Some(rule) = decision.rule {
+            self.hit_rules.insert(rule.to_owned());
+        }
+    }
+
+    fn rules(&self) -> (usize, usize) {
+        (self.rules.iter().filter(|rule| self.hit_rules.contains(*rule)).count(), self.rules.len())
+    }
+
+    /// Branch outcomes taken, of those some request can take.
+    fn branches(&self) -> (usize, usize) {
+        (self.taken.len(), (self.tests.len() * 2).saturating_sub(self.infeasible.len()))
+    }
+
+    fn nodes(&self) -> (usize, usize) {
+        let all = self.tests.iter().chain(&self.decisions);
+        (
+            all.filter(|(node, _)| self.seen.contains(node)).count(),
+            self.tests.len() + self.decisions.len(),
+        )
+    }
+
+    fn report(&self, suite: &str, out: &mut String) {
+        let (rules, rules_total) = self.rules();
+        let (nodes, nodes_total) = self.nodes();
+        let (branches, branches_total) = self.branches();
+        let _ = writeln!(out, "coverage {suite}:");
+        let _ = writeln!(
+            out,
+            "  rules     {rules}/{rules_total} decided a case ({}%)",
+            percent(rules, rules_total)
+        );
+        let _ = writeln!(
+            out,
+            "  nodes     {nodes}/{nodes_total} visited ({}%)",
+            percent(nodes, nodes_total)
+        );
+        let _ = writeln!(
+            out,
+            "  branches  {branches}/{branches_total} feasible outcomes taken ({}%); {} proven infeasible; {} test(s) faulted",
+            percent(branches, branches_total),
+            self.infeasible.len(),
+            self.faulted.len()
+        );
+        for rule in self.rules.iter().filter(|rule| !self.hit_rules.contains(*rule)) {
+            let _ = writeln!(out, "  rule never hit: {rule}");
+        }
+        for (node, text) in self.decisions.iter().filter(|(node, _)| !self.seen.contains(node)) {
+            let _ = writeln!(out, "  decision never reached: n{node} {text}");
+        }
+        for (node, text) in &self.tests {
+            let missing: Vec<&str> = [(true, "yes"), (false, "no")]
+                .iter()
+                .filter(|(branch, _)| !self.taken.contains(&(*node, *branch)))
+                .filter(|(branch, _)| !self.infeasible.contains(&(*node, *branch)))
+                .map(|(_, name)| *name)
+                .collect();
+            if !missing.is_empty() {
+                let _ =
+                    writeln!(out, "  branch never taken: n{node} {} -> {text}", missing.join("+"));
+            }
+        }
+    }
+
+    fn json(&self, suite: &str) -> serde_json::Value {
+        let (rules, rules_total) = self.rules();
+        let (nodes, nodes_total) = self.nodes();
+        let (branches, branches_total) = self.branches();
+        let untaken: Vec<serde_json::Value> = self
+            .tests
+            .iter()
+            .flat_map(|(node, text)| {
+                [true, false]
+                    .into_iter()
+                    .filter(|branch| !self.taken.contains(&(*node, *branch)))
+                    .filter(|branch| !self.infeasible.contains(&(*node, *branch)))
+                    .map(move |branch| serde_json::json!({"node": node, "branch": branch, "test": text}))
+            })
+            .collect();
+        serde_json::json!({
+            "coverage": suite,
+            "rules": {"covered": rules, "total": rules_total},
+            "nodes": {"covered": nodes, "total": nodes_total},
+            "branches": {"covered": branches, "total": branches_total, "infeasible": self.infeasible.len()},
+            "rules_never_hit": self.rules.iter().filter(|rule| !self.hit_rules.contains(*rule)).collect::<Vec<_>>(),
+            "decisions_never_reached": self.decisions.iter().filter(|(node, _)| !self.seen.contains(node)).map(|(node, text)| serde_json::json!({"node": node, "decision": text})).collect::<Vec<_>>(),
+            "branches_never_taken": untaken,
+        })
+    }
+}
 
 fn run_suite(file: &Path) -> Result<SuiteResult, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
@@ -204,14 +418,12 @@ fn run_suite(file: &Path) -> Result<SuiteResult, String> {
         return Err("the suite has no cases".to_owned());
     }
     let policy_path = file.parent().unwrap_or(Path::new(".")).join(&suite.policy);
-    let bytes = crate::eval::load(&policy_path, OutputFormat::Human)
+    let loaded = crate::eval::load_with_source(&policy_path, OutputFormat::Human)
         .ok_or_else(|| format!("cannot load policy `{}`", policy_path.display()))?;
-    let program = Program::from_bytes(&bytes)
+    let map = loaded.compiled.as_ref().map(|compiled| &compiled.source_map);
+    let program = Program::from_bytes(&loaded.bytes)
         .map_err(|e| format!("`{}` is not a valid artifact: {e}", policy_path.display()))?;
-    let rules: Vec<String> = (0..program.rule_count())
-        .filter_map(|index| program.rule(index).map(|rule| rule.id.to_owned()))
-        .collect();
-    let mut hit = BTreeSet::new();
+    let mut coverage = Coverage::new(&program, loaded.compiled.as_ref());
     let mut scratch = Box::new(Scratch::new());
     let mut outcomes = Vec::new();
     let suite_name = file.display().to_string();
@@ -237,19 +449,47 @@ fn run_suite(file: &Path) -> Result<SuiteResult, String> {
             principal_roles: &roles,
             args: args_text.as_bytes(),
         };
-        let decision = program.evaluate(&request, &mut scratch);
-        if let Some(rule) = decision.rule {
-            hit.insert(rule.to_owned());
+        let mut walk = Walk::default();
+        let decision = program.evaluate_traced(&request, &mut scratch, &mut walk);
+        coverage.record(&program, &walk, &decision);
+        let mut failures = compare(&case.expect, &decision)?;
+        if !failures.is_empty() {
+            failures.push(format!("path: {}", path_text(&walk, map)));
         }
         outcomes.push(Outcome {
             suite: suite_name.clone(),
             name: case.name.clone(),
             line,
-            failures: compare(&case.expect, &decision)?,
+            failures,
             actual: describe(&decision),
         });
     }
-    Ok((outcomes, rules, hit))
+    Ok((outcomes, coverage))
+}
+
+/// The walk as `n26 yes, n24 no [rule `x`], ...`, for a failed case.
+fn path_text(walk: &Walk, map: Option<&SourceMap>) -> String {
+    if walk.0.is_empty() {
+        return "(no test ran: the request was refused before any rule)".to_owned();
+    }
+    let steps: Vec<String> = walk
+        .0
+        .iter()
+        .map(|&(node, outcome)| {
+            let result = match outcome {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "FAULT",
+            };
+            let from = crate::inspect::origins(map, node);
+            if from.is_empty() {
+                format!("n{node} {result}")
+            } else {
+                format!("n{node} {result} [{from}]")
+            }
+        })
+        .collect();
+    steps.join(", ")
 }
 
 fn describe(decision: &Decision<'_>) -> String {

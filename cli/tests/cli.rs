@@ -260,6 +260,8 @@ fn test_runs_suites_reports_diffs_and_coverage() {
         "{stdout}"
     );
     assert!(stdout.contains("rule: expected b, got a"), "{stdout}");
+    // A failure shows the path the request took, mapped to rules.
+    assert!(stdout.contains("path: n2 yes [rule `a`]"), "{stdout}");
     assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
 
     let junit = mcppol(&["test", dir_arg, "--format", "junit"]);
@@ -280,7 +282,22 @@ fn test_runs_suites_reports_diffs_and_coverage() {
     .unwrap();
     let floor = mcppol(&["test", dir_arg, "--coverage", "--min-coverage", "100"]);
     assert_eq!(floor.status.code(), Some(1));
-    assert!(text(&floor.stderr).contains("never decided: b"), "{}", text(&floor.stderr));
+    let report = text(&floor.stderr);
+    assert!(report.contains("rule never hit: b"), "{report}");
+    assert!(report.contains("decision never reached: n3 deny code=policy.rule rule=b"), "{report}");
+    assert!(
+        report.contains("branch never taken: n2 no -> method == \"tools/call\" [rule `a`]"),
+        "{report}"
+    );
+    // A branch floor fails on its own too, and JSON carries the same numbers.
+    let branch_floor = mcppol(&["test", dir_arg, "--min-branch-coverage", "50"]);
+    assert_eq!(branch_floor.status.code(), Some(1), "{}", text(&branch_floor.stderr));
+    let json = mcppol(&["test", dir_arg, "--coverage", "--format", "json"]);
+    let coverage: serde_json::Value =
+        serde_json::from_str(text(&json.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(coverage["rules"]["covered"], 1);
+    assert_eq!(coverage["branches"]["total"], 4);
+    assert_eq!(coverage["rules_never_hit"][0], "b");
 
     // A suite naming a missing policy is an error, not a skip.
     std::fs::write(
@@ -307,7 +324,9 @@ fn explain_shows_the_walk_and_the_rule_behind_the_decision() {
     assert_eq!(denied.status.code(), Some(2));
     let stdout = text(&denied.stdout);
     assert!(stdout.contains("args.path path under {/workspace}"), "{stdout}");
-    assert!(stdout.contains(" no\n"), "{stdout}");
+    assert!(stdout.contains(" no    value \"/workspace/../etc/passwd\""), "{stdout}");
+    assert!(stdout.contains("from rule `fs-read-workspace` at default.yaml:"), "{stdout}");
+    assert!(stdout.contains("path matches glob \"**/.env\""), "{stdout}");
     assert!(stdout.contains("check=path.not_allowed"), "{stdout}");
     let allowed = mcppol(&[
         "explain",
@@ -322,4 +341,102 @@ fn explain_shows_the_walk_and_the_rule_behind_the_decision() {
     // The deciding rule is mapped back to its place in the YAML.
     assert!(text(&allowed.stdout).contains("rule=sql-read-only"), "{}", text(&allowed.stdout));
     assert!(text(&allowed.stdout).contains("(default.yaml:"), "{}", text(&allowed.stdout));
+}
+
+#[test]
+fn lint_reports_findings_in_every_format_and_deny_warnings_fails() {
+    let dir = scratch_dir("lint");
+    let policy = dir.join("p.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nname: p\nrules:\n  - {id: no-etc, effect: deny, reason: r, tool: fs.read, args: {path: {path: {in: [/etc]}}}}\n  - {id: passwd, effect: allow, reason: r, tool: fs.read, args: {path: {path: {in: [/etc/passwd]}}}}\n",
+    )
+    .unwrap();
+    let path = policy.to_str().unwrap();
+    let human = mcppol(&["lint", path]);
+    assert_eq!(human.status.code(), Some(0), "warnings alone do not fail");
+    let stderr = text(&human.stderr);
+    assert!(stderr.contains("warning[W0102]: rule `passwd` (allow) can never fire"), "{stderr}");
+    assert!(stderr.contains("p.yaml:5:10"), "{stderr}");
+    assert_eq!(mcppol(&["lint", path, "--deny-warnings"]).status.code(), Some(1));
+    let json = mcppol(&["lint", path, "--format", "json"]);
+    let line: serde_json::Value =
+        serde_json::from_str(text(&json.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (line["code"].as_str(), line["severity"].as_str(), line["line"].as_u64()),
+        (Some("W0102"), Some("warning"), Some(5))
+    );
+    let sarif = mcppol(&["lint", path, "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&text(&sarif.stdout)).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    assert_eq!(log["runs"][0]["results"][0]["ruleId"], "W0102");
+    assert_eq!(
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        5
+    );
+    // `compile` lints too, and --deny-warnings stops it before writing.
+    let compile = mcppol(&["compile", path, "--deny-warnings"]);
+    assert_eq!(compile.status.code(), Some(1));
+    assert!(!dir.join("p.mcpb").exists());
+    // The shipped policies are clean.
+    assert_eq!(
+        mcppol(&["lint", "policies/default.yaml", "policies/dev.yaml", "--deny-warnings"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn diff_shows_changed_regions_with_witnesses_and_replays_requests() {
+    let dir = scratch_dir("diff");
+    let old = dir.join("old.yaml");
+    let new = dir.join("new.yaml");
+    std::fs::write(&old, "version: 1\nname: p\nrules:\n  - {id: read, effect: allow, reason: r, tool: fs.read, args: {path: {path: {in: [/workspace]}}}}\n").unwrap();
+    std::fs::write(&new, "version: 1\nname: p\nrules:\n  - {id: read, effect: allow, reason: r, tool: fs.read, args: {path: {path: {in: [/workspace, /tmp]}}}}\n").unwrap();
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let out = mcppol(&["diff", old, new]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("~ fs.read: deny (policy.default) -> allow (rule read)"), "{stdout}");
+    assert!(stdout.contains(r#"e.g. {"args":{"path":"/tmp"},"tool":"fs.read"}"#), "{stdout}");
+    assert_eq!(mcppol(&["diff", old, new, "--exit-code"]).status.code(), Some(1));
+    assert_eq!(mcppol(&["diff", old, old, "--exit-code"]).status.code(), Some(0));
+    // Replay: only the request whose decision changes is listed.
+    let log = dir.join("log.jsonl");
+    std::fs::write(&log, "{\"tool\":\"fs.read\",\"args\":{\"path\":\"/tmp/a\"}}\n{\"tool\":\"fs.read\",\"args\":{\"path\":\"/workspace/a\"}}\n").unwrap();
+    let replay =
+        mcppol(&["diff", old, new, "--requests", log.to_str().unwrap(), "--format", "json"]);
+    let lines: Vec<serde_json::Value> =
+        text(&replay.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let changed: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l.get("line").is_some()).collect();
+    assert_eq!(changed.len(), 1, "{lines:?}");
+    assert_eq!(changed[0]["line"], 1);
+    assert_eq!(changed[0]["new"]["decision"], "allow");
+    assert_eq!(lines.last().unwrap()["changed"], 1);
+}
+
+#[test]
+fn schema_prints_json_schema_and_fmt_canonicalises_conditions() {
+    let schema = mcppol(&["schema"]);
+    assert_eq!(schema.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_str(&text(&schema.stdout)).unwrap();
+    assert_eq!(value["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert!(value["properties"]["rules"].is_object());
+
+    let dir = scratch_dir("fmt");
+    let policy = dir.join("p.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nname: p\nrules:\n  - {id: a, effect: allow, reason: r, when: 'args.n>1'}\n",
+    )
+    .unwrap();
+    let path = policy.to_str().unwrap();
+    let check = mcppol(&["fmt", "--check", path]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(text(&check.stderr).contains("is not formatted"), "{}", text(&check.stderr));
+    assert_eq!(mcppol(&["fmt", path]).status.code(), Some(0));
+    assert!(std::fs::read_to_string(&policy).unwrap().contains("when: 'args.n > 1'"));
+    assert_eq!(mcppol(&["fmt", "--check", path]).status.code(), Some(0));
 }

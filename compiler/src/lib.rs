@@ -13,17 +13,26 @@
 //! Compilation is deterministic: no clocks, no hash-map iteration order, no absolute paths in
 //! the output. The same policy text and file name give the same bytes on every machine.
 
+pub mod analysis;
 pub mod dfa;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
+pub mod fmt;
 pub mod ir;
 pub mod json_schema;
+pub mod lint;
 pub mod lower;
 pub mod model;
 pub mod reference;
 pub mod resolve;
 
 pub use diagnostic::{Diagnostic, Position, Severity};
+
+/// The JSON Schema (draft-07) of the policy YAML, for editors (yaml-language-server) and CI.
+/// `mcppol schema` prints it; `tests/it/schema.rs` validates every shipped and documented
+/// policy against it and checks it rejects what the compiler rejects as schema errors.
+pub const POLICY_SCHEMA: &str = include_str!("policy.schema.json");
 
 use mcppol_runtime::Program;
 
@@ -36,6 +45,8 @@ pub struct Compiled {
     pub policy: ir::Policy,
     /// The DFAs the policy uses.
     pub patterns: resolve::Patterns,
+    /// Where each node, predicate and DFA of the artifact came from.
+    pub source_map: lower::SourceMap,
 }
 
 /// Parses policy YAML into the model.
@@ -132,7 +143,7 @@ pub fn compile(source: &str, file: &str) -> Result<Compiled, Vec<Diagnostic>> {
         .file_name()
         .map_or_else(|| file.to_owned(), |name| name.to_string_lossy().into_owned());
     let (policy, patterns) = resolve::resolve(&model, source, &base_name).map_err(with_file)?;
-    let tables = lower::lower(&policy, &patterns);
+    let mut tables = lower::lower(&policy, &patterns);
     let bytes = emit::emit(&tables);
     if let Err(error) = Program::from_bytes(&bytes) {
         let (code, message, help) = match error.kind() {
@@ -152,5 +163,6 @@ pub fn compile(source: &str, file: &str) -> Result<Compiled, Vec<Diagnostic>> {
             Diagnostic::error(code, message, Position::default()).with_help(help),
         ]));
     }
-    Ok(Compiled { bytes, policy, patterns })
+    let source_map = std::mem::take(&mut tables.source_map);
+    Ok(Compiled { bytes, policy, patterns, source_map })
 }

@@ -46,6 +46,39 @@ pub struct Tables {
     pub default_outcome: u32,
     /// Entry node for tools not in `tools`.
     pub fallback_entry: u32,
+    /// Where each node, predicate and DFA came from (not serialised).
+    pub source_map: SourceMap,
+}
+
+/// Where the parts of a DAG came from, for explain, coverage, lint and diff. It is not part
+/// of the artifact: the runtime needs none of it, and a tool that has the YAML can rebuild it
+/// byte for byte by compiling again.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    /// Per node: the rules or schema checks whose conditions created or reused it.
+    pub node_origins: Vec<BTreeSet<Origin>>,
+    /// Per predicate: the atom it tests.
+    pub predicate_atoms: Vec<Atom>,
+    /// Per DFA: the pattern it was built from.
+    pub dfa_patterns: Vec<(PatternKind, String)>,
+}
+
+/// What a node was built for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// A rule's tool match or condition, or its decision leaf.
+    Rule(String),
+    /// An argument schema check of this tool.
+    Schema(String),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Rule(id) => write!(f, "rule `{id}`"),
+            Origin::Schema(tool) => write!(f, "schema of `{tool}`"),
+        }
+    }
 }
 
 struct Builder<'p> {
@@ -58,6 +91,8 @@ struct Builder<'p> {
     node_ids: HashMap<Record, u32>,
     outcome_ids: HashMap<Record, u32>,
     rule_index: BTreeMap<String, u32>,
+    /// The rule or schema being lowered, recorded on every node it creates or reuses.
+    origin: Option<Origin>,
 }
 
 /// Lowers `policy` to artifact tables. `patterns` holds every DFA the policy uses.
@@ -72,6 +107,7 @@ pub fn lower(policy: &Policy, patterns: &Patterns) -> Tables {
         node_ids: HashMap::new(),
         outcome_ids: HashMap::new(),
         rule_index: BTreeMap::new(),
+        origin: None,
     };
     // String 0 is the policy name, so a zero `path` operand is always a valid id.
     builder.tables.name = builder.string(&policy.name);
@@ -133,6 +169,7 @@ impl Builder<'_> {
         // Resolution built every pattern it accepted; a missing one yields an empty blob,
         // which the verifier rejects, so the bug cannot reach an artifact.
         self.tables.dfas.push(self.patterns.get(&key).cloned().unwrap_or_default());
+        self.tables.source_map.dfa_patterns.push(key.clone());
         self.dfa_ids.insert(key, id);
         id
     }
@@ -148,7 +185,18 @@ impl Builder<'_> {
 
     fn leaf(&mut self, outcome: u32) -> u32 {
         let record = record([node::DECIDE, 0, 0, 0], [outcome, 0, 0]);
-        intern(&mut self.tables.nodes, &mut self.node_ids, record)
+        self.node(record)
+    }
+
+    /// Interns a node record and notes the current origin on it.
+    fn node(&mut self, record: Record) -> u32 {
+        let id = intern(&mut self.tables.nodes, &mut self.node_ids, record);
+        let origins = &mut self.tables.source_map.node_origins;
+        origins.resize_with(self.tables.nodes.len(), BTreeSet::new);
+        if let (Some(origin), Some(slot)) = (&self.origin, origins.get_mut(id as usize)) {
+            slot.insert(origin.clone());
+        }
+        id
     }
 
     fn predicate(&mut self, atom: &Atom) -> u32 {
@@ -218,7 +266,11 @@ impl Builder<'_> {
             Test::RoleAny(set) => (op::ROLE_ANY, self.set(set), 0),
         };
         let record = record([subject_code, operation, flags, 0], [path, a, b]);
-        intern(&mut self.tables.predicates, &mut self.predicate_ids, record)
+        let id = intern(&mut self.tables.predicates, &mut self.predicate_ids, record);
+        if id as usize == self.tables.source_map.predicate_atoms.len() {
+            self.tables.source_map.predicate_atoms.push(atom.clone());
+        }
+        id
     }
 
     fn test(&mut self, atom: &Atom, if_true: u32, if_false: u32) -> u32 {
@@ -229,7 +281,7 @@ impl Builder<'_> {
         }
         let predicate = self.predicate(atom);
         let record = record([node::TEST, 0, 0, 0], [predicate, if_true, if_false]);
-        intern(&mut self.tables.nodes, &mut self.node_ids, record)
+        self.node(record)
     }
 
     /// The node that evaluates `cond`, continuing at `if_true` or `if_false`.
@@ -251,6 +303,7 @@ impl Builder<'_> {
     /// The entry node for `tool` (`None`: tools named nowhere in the policy).
     fn chain(&mut self, policy: &Policy, tool: Option<&str>) -> u32 {
         let default = self.tables.default_outcome;
+        self.origin = None;
         let mut next = self.leaf(default);
         for rule in policy.rules.iter().rev() {
             let tool_cond = match (&rule.tools, tool) {
@@ -277,18 +330,21 @@ impl Builder<'_> {
             if tool_cond == Cond::False {
                 continue;
             }
+            self.origin = Some(Origin::Rule(rule.id.clone()));
             let outcome = self.outcome(outcome::RULE, &rule.verdict, Some(&rule.id));
             let leaf = self.leaf(outcome);
             let cond = Cond::all(vec![tool_cond, rule.condition.clone()]);
             next = self.lower(&cond, leaf, next);
         }
         if let Some(schema) = tool.and_then(|name| policy.schemas.iter().find(|s| s.tool == name)) {
+            self.origin = Some(Origin::Schema(schema.tool.clone()));
             for (check, verdict) in schema.checks.iter().rev() {
                 let outcome = self.outcome(outcome::SCHEMA, verdict, None);
                 let leaf = self.leaf(outcome);
                 next = self.lower(check, next, leaf);
             }
         }
+        self.origin = None;
         next
     }
 

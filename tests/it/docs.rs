@@ -24,19 +24,19 @@ const DOC: &str = "docs/policy-schema.md";
 
 /// One fenced code block.
 #[derive(Debug)]
-struct Block {
+pub(crate) struct Block {
     /// The info string after the opening fence, trimmed.
-    info: String,
+    pub(crate) info: String,
     /// 1-based line number of the opening fence.
-    line: usize,
+    pub(crate) line: usize,
     /// 1-based line number of the first line of the body.
     body_line: usize,
     /// The lines between the fences, joined with `\n` and ending with one.
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Block {
-    fn tag(&self) -> &str {
+    pub(crate) fn tag(&self) -> &str {
         self.info.split_whitespace().next().unwrap_or("")
     }
 
@@ -49,7 +49,7 @@ impl Block {
 }
 
 /// The fenced code blocks of `text` (fences of three backticks at the start of a line).
-fn blocks(text: &str) -> Result<Vec<Block>, String> {
+pub(crate) fn blocks(text: &str) -> Result<Vec<Block>, String> {
     let mut out = Vec::new();
     let mut open: Option<Block> = None;
     for (index, line) in text.lines().enumerate() {
@@ -224,7 +224,7 @@ enum Latest {
     /// None yet.
     Nothing,
     /// A policy that compiled.
-    Compiled(Compiled),
+    Compiled(Box<Compiled>),
     /// A policy marked `fails=CODE` that failed; its rendered diagnostics.
     Failed(String),
     /// A policy that did the opposite of what the document says; already reported.
@@ -248,7 +248,7 @@ fn check_document(text: &str) -> Result<Tally, Vec<String>> {
                     diagnostics.iter().map(|d| d.render(&block.body)).collect()
                 };
                 latest = match (block.attribute("fails"), result) {
-                    (None, Ok(compiled)) => Latest::Compiled(compiled),
+                    (None, Ok(compiled)) => Latest::Compiled(Box::new(compiled)),
                     (None, Err(diagnostics)) => {
                         failures.push(format!(
                             "{DOC}:{}: the policy does not compile (its line 1 is {DOC}:{}):\n{}",
