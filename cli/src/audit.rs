@@ -364,7 +364,8 @@ fn export(store: &Store, filters: &Filters, limit: Option<usize>) -> Result<u8, 
 #[derive(Debug, Args)]
 pub(crate) struct RecordArgs {
     /// Record every decision in an audit log: a `postgres://` or `postgresql://` URL, or a
-    /// JSON-lines file (created if missing, appended to otherwise).
+    /// JSON-lines file (created if missing, appended to otherwise). A decision that cannot be
+    /// recorded makes the exit status 1, whatever was decided.
     #[arg(long, value_name = "FILE_OR_POSTGRES_URL")]
     audit: Option<String>,
     /// How much of each call's arguments to record: `none`, `digest`, `full` (replayable by

@@ -169,13 +169,14 @@ fn query_filters_pages_and_formats() {
 
 #[test]
 fn eval_records_to_postgres_and_audit_reads_it_back() {
-    let Some(db) = TestSchema::acquire("eval_records_to_postgres_and_audit_reads_it_back")
+    let Some(mut db) = TestSchema::acquire("eval_records_to_postgres_and_audit_reads_it_back")
         .unwrap_or_else(|message| panic!("{message}"))
     else {
         return;
     };
-    let url = db.url.as_str();
-    let schema = db.schema.as_str();
+    let url = db.url.clone();
+    let schema = db.schema.clone();
+    let (url, schema) = (url.as_str(), schema.as_str());
     let audit = ["--audit", url, "--audit-schema", schema, "--audit-args", "full"];
     let original = eval_requests(REQUESTS, &audit);
     let mut single = vec![
@@ -229,6 +230,23 @@ fn eval_records_to_postgres_and_audit_reads_it_back() {
     let exported = dir.join("replay.jsonl");
     std::fs::write(&exported, &export.stdout).unwrap();
     assert_eq!(eval_requests(exported.to_str().unwrap(), &[]), original);
+
+    // A superuser edit (triggers off) is named by verify.
+    db.admin().batch_execute("SET session_replication_role = replica").unwrap();
+    let row = db
+        .admin()
+        .query_one(
+            &format!(
+                "UPDATE {schema}.audit_events SET decision = 'allow' WHERE seq = 2 RETURNING id"
+            ),
+            &[],
+        )
+        .unwrap();
+    let id: String = row.get(0);
+    let broken = mcppol(&["audit", "verify", "--postgres", url, "--schema", schema]);
+    assert_eq!(broken.status.code(), Some(1));
+    let stderr = text(&broken.stderr);
+    assert!(stderr.contains(&id) && stderr.contains("seq 2"), "{stderr}");
 }
 
 #[test]

@@ -19,7 +19,7 @@ use postgres::{Client, NoTls};
 use std::time::Duration;
 
 /// Where and how to connect.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PgConfig {
     /// A `postgres://` URL or a `key=value` connection string.
     pub url: String,
@@ -92,6 +92,21 @@ impl PgConfig {
             .batch_execute(&format!("SET statement_timeout = {millis}"))
             .map_err(|error| database("cannot configure the session", &error))?;
         Ok(client)
+    }
+}
+
+impl std::fmt::Debug for PgConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: never print it.
+        f.debug_struct("PgConfig")
+            .field("url", &"<hidden>")
+            .field("schema", &self.schema)
+            .field("writer_role", &self.writer_role)
+            .field("assume_writer_role", &self.assume_writer_role)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("application_name", &self.application_name)
+            .finish()
     }
 }
 
