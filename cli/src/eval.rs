@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::io::BufRead;
 use std::path::PathBuf;
+use std::time::Instant;
 
 /// Arguments of `mcppol eval`.
 #[derive(Debug, Args)]
@@ -41,6 +42,8 @@ pub(crate) struct EvalArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    #[command(flatten)]
+    audit: crate::audit::RecordArgs,
 }
 
 /// One line of a requests file.
@@ -128,7 +131,25 @@ pub(crate) fn run(args: &EvalArgs) -> u8 {
             return exit::ERROR;
         }
     };
+    let recorder = match crate::audit::Recorder::open(&args.audit, program.content_hash()) {
+        Ok(recorder) => recorder,
+        Err(code) => return code,
+    };
     let mut scratch = Box::new(Scratch::new());
+    let code = decide(args, &program, &mut scratch, recorder.as_ref());
+    // A decision that could not be recorded is an error, whatever was decided.
+    match &recorder {
+        Some(recorder) if !recorder.finish() => exit::ERROR,
+        _ => code,
+    }
+}
+
+fn decide(
+    args: &EvalArgs,
+    program: &Program<'_>,
+    scratch: &mut Scratch,
+    recorder: Option<&crate::audit::Recorder>,
+) -> u8 {
     match &args.requests {
         None => {
             let tool = args.tool.clone().unwrap_or_default();
@@ -141,15 +162,20 @@ pub(crate) fn run(args: &EvalArgs) -> u8 {
                 principal_roles: &roles,
                 args: args.args.as_bytes(),
             };
-            let decision = program.evaluate(&request, &mut scratch);
+            let started = Instant::now();
+            let decision = program.evaluate(&request, scratch);
+            let latency = started.elapsed();
             print_decision(&decision, args.format, None);
+            if recorder.is_some_and(|recorder| !recorder.record(&request, &decision, latency)) {
+                return exit::ERROR;
+            }
             match decision.effect {
                 Effect::Allow => exit::OK,
                 Effect::Deny => exit::DENY,
                 Effect::RequireApproval => exit::REQUIRE_APPROVAL,
             }
         }
-        Some(path) => run_file(&program, path, args.format, &mut scratch),
+        Some(path) => run_file(program, path, args.format, scratch, recorder),
     }
 }
 
@@ -158,6 +184,7 @@ fn run_file(
     path: &std::path::Path,
     format: Format,
     scratch: &mut Scratch,
+    recorder: Option<&crate::audit::Recorder>,
 ) -> u8 {
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
@@ -201,8 +228,13 @@ fn run_file(
             principal_roles: &roles,
             args: parsed.args.map_or(&b"{}"[..], |raw| raw.get().as_bytes()),
         };
+        let started = Instant::now();
         let decision = program.evaluate(&request, scratch);
+        let latency = started.elapsed();
         print_decision(&decision, format, Some((number, &parsed.tool)));
+        if recorder.is_some_and(|recorder| !recorder.record(&request, &decision, latency)) {
+            return exit::ERROR;
+        }
     }
     code
 }

@@ -1,6 +1,7 @@
 //! The `mcppol` command: compile policies, check artifacts in CI, evaluate requests, inspect
 //! artifacts. The library crates own the logic; this file owns I/O, formats and exit codes.
 
+mod audit;
 mod diff;
 mod eval;
 mod explain;
@@ -103,6 +104,8 @@ enum Command {
     /// Run policy fixture suites (`*.cases.yaml`): exit 0 when every case passes, 1 otherwise.
     #[command(after_help = EXIT_CODES)]
     Test(test::TestArgs),
+    /// Verify, query and export audit logs (`mcppol eval --audit` writes them).
+    Audit(audit::AuditArgs),
     /// List an artifact's DAG, tables and hash, or draw it with `--dot`.
     #[command(after_help = EXIT_CODES)]
     Inspect {
@@ -153,6 +156,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Inspect { artifact, dot } => inspect::run(&artifact, dot),
+        Command::Audit(args) => audit::run(&args),
     };
     ExitCode::from(code)
 }
