@@ -179,6 +179,8 @@ struct Row {
     allocs_native: f64,
     allocs_raw: f64,
     load_ns: f64,
+    /// Why the engine could not run this workload (it refused to load the policy).
+    refused: Option<String>,
 }
 
 /// mcppol's build figures for one workload.
@@ -198,7 +200,25 @@ fn measure_engine(
     options: &Options,
     overhead: f64,
 ) -> Result<Row, String> {
-    let mut engine: Box<dyn Engine> = engines::build(kind, workload)?;
+    let mut engine: Box<dyn Engine> = match engines::build(kind, workload) {
+        Ok(engine) => engine,
+        // A peer that cannot load the policy at all is a result, not a benchmark failure.
+        Err(reason) if kind != Kind::Mcppol => {
+            eprintln!("{}: {} refused the policy: {reason}", workload.label(), kind.name());
+            return Ok(Row {
+                family: workload.family,
+                n: workload.n,
+                kind,
+                native: Latency { p50: f64::NAN, p99: f64::NAN, samples: 0 },
+                raw: Latency { p50: f64::NAN, p99: f64::NAN, samples: 0 },
+                allocs_native: f64::NAN,
+                allocs_raw: f64::NAN,
+                load_ns: f64::NAN,
+                refused: Some(reason),
+            });
+        }
+        Err(reason) => return Err(reason),
+    };
     engines::check_agreement(kind, engine.as_mut(), workload)?;
     let native = latency(options.budget, overhead, || engine.eval_native(0))?;
     let raw = latency(options.budget, overhead, || engine.eval_raw(0))?;
@@ -221,6 +241,7 @@ fn measure_engine(
         allocs_native,
         allocs_raw,
         load_ns,
+        refused: None,
     })
 }
 
@@ -350,6 +371,15 @@ fn report(out: &mut String, rows: &[Row], builds: &[Build], default: &[(String, 
         );
         let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for row in rows.iter().filter(|row| row.family == family) {
+            if let Some(reason) = &row.refused {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | refused the policy: {reason} | | | | | | | |",
+                    row.n,
+                    row.kind.name()
+                );
+                continue;
+            }
             let base =
                 rows.iter().find(|r| r.family == family && r.n == row.n && r.kind == Kind::Mcppol);
             let (base_raw, base_load) =
@@ -468,6 +498,8 @@ fn plot(rows: &[Row]) -> String {
         let points: Vec<(f64, f64)> = rows
             .iter()
             .filter(|row| row.family == Family::Path && row.kind == kind)
+            // An engine that refused the policy has no point there.
+            .filter(|row| row.raw.p50.is_finite())
             .map(|row| {
                 #[expect(clippy::cast_precision_loss, reason = "rule counts far below 2^52")]
                 let n = row.n as f64;
