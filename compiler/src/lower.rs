@@ -127,12 +127,38 @@ pub fn lower(policy: &Policy, patterns: &Patterns) -> Tables {
             names.extend(tools.exact.iter().map(String::as_str));
         }
     }
-    for name in names {
-        let entry = builder.chain(policy, Some(name));
+    // The rules that can apply to each named tool: those naming it exactly, plus those with no
+    // tool list or with globs (decided per tool in `chain`). Building each tool's chain from
+    // its own short list, instead of testing every rule against every tool, keeps compilation
+    // linear in the number of rules when each rule names its own tool.
+    let mut applicable: BTreeMap<&str, Vec<usize>> =
+        names.iter().map(|&name| (name, Vec::new())).collect();
+    let mut everywhere = Vec::new();
+    for (index, rule) in policy.rules.iter().enumerate() {
+        match &rule.tools {
+            None => everywhere.push(index),
+            Some(matcher) => {
+                for name in &matcher.exact {
+                    if let Some(list) = applicable.get_mut(name.as_str()) {
+                        list.push(index);
+                    }
+                }
+                if !matcher.globs.is_empty() {
+                    everywhere.push(index);
+                }
+            }
+        }
+    }
+    for (name, mut candidates) in applicable {
+        candidates.extend_from_slice(&everywhere);
+        candidates.sort_unstable();
+        candidates.dedup();
+        let entry = builder.chain(policy, Some(name), &candidates);
         let name = builder.string(name);
         builder.tables.tools.push((name, entry));
     }
-    builder.tables.fallback_entry = builder.chain(policy, None);
+    let all: Vec<usize> = (0..policy.rules.len()).collect();
+    builder.tables.fallback_entry = builder.chain(policy, None, &all);
     // The TOOLS table is sorted by name bytes (BTreeSet order of `&str` is byte order).
     builder.tables
 }
@@ -300,12 +326,14 @@ impl Builder<'_> {
         }
     }
 
-    /// The entry node for `tool` (`None`: tools named nowhere in the policy).
-    fn chain(&mut self, policy: &Policy, tool: Option<&str>) -> u32 {
+    /// The entry node for `tool` (`None`: tools named nowhere in the policy). `candidates` are
+    /// the indices, ascending, of every rule that may apply to it; the others are skipped, as
+    /// the tool test below would skip them.
+    fn chain(&mut self, policy: &Policy, tool: Option<&str>, candidates: &[usize]) -> u32 {
         let default = self.tables.default_outcome;
         self.origin = None;
         let mut next = self.leaf(default);
-        for rule in policy.rules.iter().rev() {
+        for rule in candidates.iter().rev().filter_map(|&index| policy.rules.get(index)) {
             let tool_cond = match (&rule.tools, tool) {
                 (None, _) => Cond::True,
                 (Some(matcher), Some(name)) => {

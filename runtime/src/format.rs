@@ -300,22 +300,57 @@ pub mod json_type {
 /// authenticity check. Hosts that need authenticity compare [`crate::Program::content_hash`]
 /// with a value they trust.
 pub fn checksum(bytes: &[u8]) -> u32 {
+    // The header, which holds the checksum field, byte by byte; the rest eight bytes at a time
+    // (slice-by-8: one table lookup per byte, but eight independent ones per step instead of a
+    // chain of eight, about four times faster; loading is linear in the artifact and this was
+    // most of it).
+    let head_len = bytes.len().min(CHECKSUM_OFFSET + 4);
+    let (head, body) = bytes.split_at(head_len);
     let mut crc = !0u32;
-    for (index, &byte) in bytes.iter().enumerate() {
-        let byte = if (CHECKSUM_OFFSET..CHECKSUM_OFFSET + 4).contains(&index) { 0 } else { byte };
-        let slot = usize::from((crc as u8) ^ byte);
-        crc = (crc >> 8) ^ CRC32C_TABLE.get(slot).copied().unwrap_or(0);
+    for (index, &byte) in head.iter().enumerate() {
+        let byte = if index >= CHECKSUM_OFFSET { 0 } else { byte };
+        crc = crc_byte(crc, byte);
+    }
+    let mut chunks = body.chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let [a, b, c, d, e, f, g, h] = word;
+        let low = crc ^ u32::from_le_bytes([a, b, c, d]);
+        let [l0, l1, l2, l3] = low.to_le_bytes();
+        crc = crc_table(7, l0)
+            ^ crc_table(6, l1)
+            ^ crc_table(5, l2)
+            ^ crc_table(4, l3)
+            ^ crc_table(3, e)
+            ^ crc_table(2, f)
+            ^ crc_table(1, g)
+            ^ crc_table(0, h);
+    }
+    for &byte in chunks.remainder() {
+        crc = crc_byte(crc, byte);
     }
     !crc
 }
 
-/// The byte-at-a-time CRC-32C table, computed at compile time.
+/// One byte of CRC-32C.
+fn crc_byte(crc: u32, byte: u8) -> u32 {
+    (crc >> 8) ^ crc_table(0, (crc as u8) ^ byte)
+}
+
+/// Entry `index` of slice-by-8 table `table` (every `index` exists; `table` is below 8).
+fn crc_table(table: usize, index: u8) -> u32 {
+    CRC32C_TABLES.get(table).and_then(|t| t.get(usize::from(index))).copied().unwrap_or(0)
+}
+
+/// The slice-by-8 CRC-32C tables, computed at compile time: table 0 is the byte-at-a-time
+/// table, and table `k` is the CRC of a byte followed by `k` zero bytes.
 #[allow(
     clippy::indexing_slicing,
     reason = "evaluated by the compiler: an out-of-range index would fail the build, not panic"
 )]
-static CRC32C_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
+static CRC32C_TABLES: [[u32; 256]; 8] = {
+    let mut tables = [[0u32; 256]; 8];
     let mut index = 0;
     while index < 256 {
         let mut crc = index as u32;
@@ -324,10 +359,20 @@ static CRC32C_TABLE: [u32; 256] = {
             crc = if crc & 1 == 1 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
             bit += 1;
         }
-        table[index] = crc;
+        tables[0][index] = crc;
         index += 1;
     }
-    table
+    let mut table = 1;
+    while table < 8 {
+        let mut index = 0;
+        while index < 256 {
+            let previous = tables[table - 1][index];
+            tables[table][index] = (previous >> 8) ^ tables[0][(previous & 0xff) as usize];
+            index += 1;
+        }
+        table += 1;
+    }
+    tables
 };
 
 /// Reads a little-endian `u32` at `offset`, or `None` past the end.
@@ -351,13 +396,37 @@ pub(crate) fn read_u8(bytes: &[u8], offset: usize) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::vec::Vec;
 
     #[test]
     fn crc32c_matches_the_standard_check_value() {
         // The CRC-32C check value of "123456789" is 0xE3069283 (RFC 3720, appendix B.4).
         // Our checksum zeroes bytes 24..28, which this 9-byte input does not reach.
         assert_eq!(checksum(b"123456789"), 0xE306_9283);
+    }
+
+    #[test]
+    fn slice_by_8_matches_byte_at_a_time() {
+        // The reference: the plain bitwise definition, byte by byte.
+        fn reference(bytes: &[u8]) -> u32 {
+            let mut crc = !0u32;
+            for (index, &byte) in bytes.iter().enumerate() {
+                let byte =
+                    if (CHECKSUM_OFFSET..CHECKSUM_OFFSET + 4).contains(&index) { 0 } else { byte };
+                crc ^= u32::from(byte);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+                }
+            }
+            !crc
+        }
+        let data: Vec<u8> =
+            (0u32..300).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for len in 0..data.len() {
+            assert_eq!(checksum(&data[..len]), reference(&data[..len]), "length {len}");
+        }
     }
 
     #[test]

@@ -586,6 +586,11 @@ const CONFUSABLES: &[(u32, u32, Option<bool>)] = &[
 ];
 
 fn is_confusable(c: u32, options: PathOptions) -> bool {
+    // Every entry is above ASCII (a test holds this), and nearly every character of a real
+    // path is ASCII: skip the table walk, which was most of the cost of normalising.
+    if c < 0x80 {
+        return false;
+    }
     let windows = options.style == Style::Windows;
     CONFUSABLES.iter().any(|&(lo, hi, only)| {
         lo <= c
@@ -816,6 +821,97 @@ pub fn normalize<'o>(
     if input.is_empty() {
         return Err(PathError::Empty);
     }
+    if is_plain_case(input, options, out.len()) {
+        return normalize_plain(input, options, out);
+    }
+    normalize_general(input, options, out)
+}
+
+/// True for the bytes a plain POSIX path is made of: printable ASCII except `%` (which may
+/// start an encoded separator) and `\` (rejected in POSIX style), plus the space.
+fn is_plain(b: u8) -> bool {
+    matches!(b, b' '..=b'~') && b != b'%' && b != b'\\'
+}
+
+/// The common case: POSIX style, no percent-decoding, every byte [`is_plain`], and an output
+/// buffer at least as long as `input`.
+fn is_plain_case(input: &[u8], options: PathOptions, out_len: usize) -> bool {
+    options.style == Style::Posix
+        && !options.percent_decode
+        && out_len >= input.len()
+        && input.iter().all(|&b| is_plain(b))
+}
+
+/// [`normalize`] in one left-to-right pass, for inputs [`is_plain_case`] accepts. The result is the general algorithm's, error order
+/// included (a test compares the two exhaustively on short paths): no character error can
+/// occur in plain bytes; a dot segment is reported at the first offending segment even after
+/// an escape, because an escape is only remembered; and `TooLong` cannot occur, since the
+/// output, like every intermediate state of it, is no longer than the input.
+fn normalize_plain<'o>(
+    input: &[u8],
+    options: PathOptions,
+    out: &'o mut [u8],
+) -> Result<&'o [u8], PathError> {
+    let slash = input.first() == Some(&b'/');
+    let mut len = 0usize;
+    let mut kept = 0usize;
+    let mut escaped = false;
+    for segment in input.split(|&b| b == b'/') {
+        let dots = segment.iter().take_while(|&&b| b == b'.').count();
+        if dots == segment.len() {
+            match dots {
+                0 | 1 => continue,
+                2 => {
+                    if kept == 0 {
+                        escaped = true;
+                    } else {
+                        kept -= 1;
+                        // Back to the separator before the last kept segment (none before the
+                        // first segment of a relative path).
+                        let written = out.get(..len).ok_or(PathError::TooLong)?;
+                        len = written.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                    }
+                    continue;
+                }
+                _ => return Err(PathError::DotSegment),
+            }
+        }
+        if matches!(segment.last(), Some(b'.' | b' ')) {
+            return Err(PathError::DotSegment);
+        }
+        if escaped {
+            // Only the remaining segment errors matter now.
+            continue;
+        }
+        if slash || kept > 0 {
+            *out.get_mut(len).ok_or(PathError::TooLong)? = b'/';
+            len += 1;
+        }
+        let end = len.checked_add(segment.len()).ok_or(PathError::TooLong)?;
+        let slots = out.get_mut(len..end).ok_or(PathError::TooLong)?;
+        for (slot, &b) in slots.iter_mut().zip(segment) {
+            *slot = if options.case_insensitive { b.to_ascii_lowercase() } else { b };
+        }
+        len = end;
+        kept += 1;
+    }
+    if escaped {
+        return Err(PathError::EscapesRoot);
+    }
+    if kept == 0 {
+        let root = if slash { b'/' } else { b'.' };
+        *out.get_mut(0).ok_or(PathError::TooLong)? = root;
+        len = 1;
+    }
+    out.get(..len).ok_or(PathError::TooLong)
+}
+
+/// [`normalize`] for every input: characters, then segments, then the walk that writes.
+fn normalize_general<'o>(
+    input: &[u8],
+    options: PathOptions,
+    out: &'o mut [u8],
+) -> Result<&'o [u8], PathError> {
     let (root, body) = scan(input, options)?;
     // Segment errors are reported for the first offending segment in input order.
     for segment in Split::new(body, options) {
@@ -931,13 +1027,66 @@ fn segments(path: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn plausibly_normalized(path: &[u8]) -> bool {
-    !path.is_empty()
-        && !path.iter().any(|&b| b == 0 || b == b'\\')
-        && !path.split(is_slash).any(|s| s == b"..")
+    if path.is_empty() {
+        return false;
+    }
+    // One pass: the length of the current segment so far, and whether it is all dots (a `..`
+    // segment is two bytes, both dots).
+    let mut run = 0usize;
+    let mut dots_only = true;
+    for &b in path {
+        match b {
+            0 | b'\\' => return false,
+            b'/' => {
+                if run == 2 && dots_only {
+                    return false;
+                }
+                run = 0;
+                dots_only = true;
+            }
+            _ => {
+                run = run.saturating_add(1);
+                dots_only &= b == b'.';
+            }
+        }
+    }
+    !(run == 2 && dots_only)
 }
 #[cfg(test)]
 mod tests {
     extern crate std;
+
+    #[test]
+    fn the_plain_fast_path_agrees_with_the_general_algorithm() {
+        // Every path of up to 7 bytes over an alphabet that covers each case of the fast path.
+        let alphabet = [b'/', b'.', b'a', b'B', b' '];
+        let mut input = [0u8; 7];
+        let (mut fast, mut general) = ([0u8; 16], [0u8; 16]);
+        for len in 1..=input.len() {
+            let count = alphabet.len().pow(u32::try_from(len).unwrap());
+            for mut code in 0..count {
+                for slot in input.iter_mut().take(len) {
+                    *slot = alphabet[code % alphabet.len()];
+                    code /= alphabet.len();
+                }
+                let path = &input[..len];
+                for case_insensitive in [false, true] {
+                    let options = PathOptions { case_insensitive, ..PathOptions::default() };
+                    let expected =
+                        normalize_general(path, options, &mut general).map(<[u8]>::to_vec);
+                    assert!(is_plain_case(path, options, fast.len()));
+                    let got = normalize_plain(path, options, &mut fast).map(<[u8]>::to_vec);
+                    assert_eq!(got, expected, "{:?}", core::str::from_utf8(path));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_confusable_is_ascii() {
+        // `is_confusable` skips the table for ASCII characters.
+        assert!(CONFUSABLES.iter().all(|&(lo, hi, _)| lo >= 0x80 && hi >= lo));
+    }
 
     use super::*;
     use proptest::prelude::*;
