@@ -98,7 +98,7 @@ fn sarif(diagnostics: &[Diagnostic]) -> serde_json::Value {
     codes.dedup();
     let rules: Vec<serde_json::Value> = codes
         .iter()
-        .map(|code| serde_json::json!({ "id": code, "help": { "text": "see docs/lint.md" } }))
+        .map(|code| serde_json::json!({ "id": code, "help": { "text": "see docs/assurance.md (lint codes)" } }))
         .collect();
     let results: Vec<serde_json::Value> = diagnostics
         .iter()
