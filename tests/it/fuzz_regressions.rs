@@ -28,3 +28,28 @@ fn json_parse_regressions() {
 fn compile_yaml_regressions() {
     assert!(replay("compile_yaml", mcppol_tests::compile_yaml) > 0);
 }
+
+#[test]
+fn evaluate_any_request_regressions() {
+    assert!(replay("evaluate_any_request", mcppol_tests::evaluate_any_request) > 0);
+}
+
+#[test]
+fn path_normalize_regressions() {
+    assert!(replay("path_normalize", mcppol_tests::path_normalize) > 0);
+}
+
+#[test]
+fn url_parse_regressions() {
+    assert!(replay("url_parse", mcppol_tests::url_parse) > 0);
+}
+
+#[test]
+fn sql_analyze_regressions() {
+    assert!(replay("sql_analyze", mcppol_tests::sql_analyze) > 0);
+}
+
+#[test]
+fn policy_differential_regressions() {
+    assert!(replay("policy_differential", mcppol_tests::policy_differential) > 0);
+}
