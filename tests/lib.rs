@@ -12,8 +12,20 @@ const REQUESTS: [(&str, &[u8]); 4] = [
 ];
 
 /// Loading arbitrary bytes never panics, and anything that loads evaluates every request
-/// without panicking.
+/// without panicking. The bytes are tried as they are and again with a correct checksum, so
+/// mutations reach the checks behind the CRC instead of all stopping at it.
 pub fn artifact_from_bytes(data: &[u8]) {
+    load_and_evaluate(data);
+    let at = mcppol_runtime::format::CHECKSUM_OFFSET;
+    if data.len() >= at + 4 {
+        let mut resealed = data.to_vec();
+        let crc = mcppol_runtime::format::checksum(&resealed);
+        resealed[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+        load_and_evaluate(&resealed);
+    }
+}
+
+fn load_and_evaluate(data: &[u8]) {
     if let Ok(program) = Program::from_bytes(data) {
         let mut scratch = Box::new(Scratch::new());
         for (tool, args) in REQUESTS {
@@ -139,9 +151,9 @@ pub fn policy_differential(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Some((yaml, args)) = text.rsplit_once('\n') else { return };
     let Ok(compiled) = mcppol_compiler::compile(yaml, "fuzz.yaml") else { return };
-    let Ok(program) = Program::from_bytes(&compiled.bytes) else {
-        panic!("compiler emitted an invalid artifact")
-    };
+    let program = Program::from_bytes(&compiled.bytes);
+    assert!(program.is_ok(), "compiler emitted an invalid artifact");
+    let Ok(program) = program else { return };
     let mut tools: Vec<String> = program.tools().map(|(name, _)| name.to_owned()).collect();
     tools.push("fuzz.unlisted".to_owned());
     let mut scratch = Box::new(Scratch::new());

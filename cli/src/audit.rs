@@ -369,9 +369,11 @@ pub(crate) struct RecordArgs {
     #[arg(long, value_name = "FILE_OR_POSTGRES_URL")]
     audit: Option<String>,
     /// How much of each call's arguments to record: `none`, `digest`, `full` (replayable by
-    /// `mcppol audit export`), or `redacted:NAME[,NAME…]` (dotted paths replaced).
-    #[arg(long, value_name = "MODE", default_value = "digest", value_parser = parse_args_policy)]
-    audit_args: ArgsPolicy,
+    /// `mcppol audit export`), or `redacted:NAME[,NAME…]` (dotted paths replaced). Default:
+    /// what the policy's `audit:` section allows, else `digest`. Asking for more than the
+    /// policy allows is an error.
+    #[arg(long, value_name = "MODE", value_parser = parse_args_policy)]
+    audit_args: Option<ArgsPolicy>,
     /// The log (hash chain) to append to.
     #[arg(long, value_name = "NAME", default_value = "default")]
     audit_log: String,
@@ -382,6 +384,52 @@ pub(crate) struct RecordArgs {
     /// run. Without it, records PostgreSQL did not take are reported and the exit status is 1.
     #[arg(long, value_name = "PATH")]
     audit_spool: Option<PathBuf>,
+}
+
+/// The argument mode to record with: the one asked for, if the policy allows that much;
+/// otherwise the policy's own allowance (or `digest` when the policy does not say).
+fn allowed_args(
+    asked: Option<&ArgsPolicy>,
+    policy: mcppol_runtime::AuditArgs<'_>,
+) -> Result<ArgsPolicy, String> {
+    use mcppol_runtime::AuditArgs;
+    let allowed = match policy {
+        AuditArgs::Unstated => return Ok(asked.cloned().unwrap_or_default()),
+        AuditArgs::None => ArgsPolicy::None,
+        AuditArgs::Digest => ArgsPolicy::Digest,
+        AuditArgs::Redacted(list) => ArgsPolicy::Redacted(list.iter().map(str::to_owned).collect()),
+        AuditArgs::Full => ArgsPolicy::Full,
+    };
+    let Some(asked) = asked else { return Ok(allowed) };
+    let rank = |mode: &ArgsPolicy| match mode {
+        ArgsPolicy::None => 0,
+        ArgsPolicy::Digest => 1,
+        ArgsPolicy::Redacted(_) => 2,
+        ArgsPolicy::Full => 3,
+    };
+    // Redacting is within the allowance only if it hides at least what the policy hides.
+    let hides_enough = match (asked, &allowed) {
+        (ArgsPolicy::Redacted(mine), ArgsPolicy::Redacted(theirs)) => {
+            theirs.iter().all(|name| mine.contains(name))
+        }
+        _ => true,
+    };
+    if rank(asked) <= rank(&allowed) && hides_enough {
+        Ok(asked.clone())
+    } else {
+        Err(format!(
+            "the policy lets audit logs keep at most `{}` of the arguments; `--audit-args {}` asks for more",
+            describe_args(&allowed),
+            describe_args(asked)
+        ))
+    }
+}
+
+fn describe_args(mode: &ArgsPolicy) -> String {
+    match mode {
+        ArgsPolicy::Redacted(names) => format!("redacted:{}", names.join(",")),
+        other => other.mode().to_owned(),
+    }
 }
 
 fn parse_args_policy(text: &str) -> Result<ArgsPolicy, String> {
@@ -401,11 +449,22 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     /// The recorder the flags ask for, if any; `Err` with an exit code after printing why.
-    pub(crate) fn open(args: &RecordArgs, policy_hash: [u8; 32]) -> Result<Option<Self>, u8> {
+    pub(crate) fn open(
+        args: &RecordArgs,
+        program: &mcppol_runtime::Program<'_>,
+    ) -> Result<Option<Self>, u8> {
         let Some(target) = &args.audit else { return Ok(None) };
+        let policy_hash = program.content_hash();
+        let args_policy = match allowed_args(args.audit_args.as_ref(), program.audit_args()) {
+            Ok(policy) => policy,
+            Err(message) => {
+                eprintln!("error: {message} [audit.args_not_allowed]");
+                return Err(exit::ERROR);
+            }
+        };
         let options = SinkOptions {
             log: args.audit_log.clone(),
-            args: args.audit_args.clone(),
+            args: args_policy,
             spool: args.audit_spool.clone(),
             retry_interval: Duration::from_millis(200),
             ..SinkOptions::default()

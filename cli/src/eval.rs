@@ -131,7 +131,7 @@ pub(crate) fn run(args: &EvalArgs) -> u8 {
             return exit::ERROR;
         }
     };
-    let recorder = match crate::audit::Recorder::open(&args.audit, program.content_hash()) {
+    let recorder = match crate::audit::Recorder::open(&args.audit, &program) {
         Ok(recorder) => recorder,
         Err(code) => return code,
     };

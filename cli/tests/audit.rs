@@ -274,3 +274,44 @@ fn an_unreachable_postgres_is_an_error_and_the_spool_keeps_the_records() {
     assert!(text(&kept.stderr).contains("kept in the spool"), "{}", text(&kept.stderr));
     assert_eq!(std::fs::read_to_string(&spool).unwrap().lines().count(), request_count());
 }
+
+#[test]
+fn the_policy_decides_how_much_of_the_arguments_a_log_keeps() {
+    let dir = scratch_dir("allowance");
+    let policy = dir.join("p.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nname: p\naudit:\n  args: redacted\n  redact: [password, auth.token]\nrules:\n  - {id: login, effect: allow, reason: ok, tool: auth.login}\n",
+    )
+    .unwrap();
+    let log = dir.join("audit.jsonl");
+    let (policy, log_arg) = (policy.to_str().unwrap(), log.to_str().unwrap());
+    let args = r#"{"user":"ada","password":"hunter2","auth":{"token":"t0k","kind":"bearer"}}"#;
+    let base =
+        ["eval", "--policy", policy, "--tool", "auth.login", "--args", args, "--audit", log_arg];
+    // Without --audit-args the policy's allowance applies: the named members are redacted.
+    assert_eq!(mcppol(&base).status.code(), Some(0));
+    let line = std::fs::read_to_string(&log).unwrap();
+    let event: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(event["args_mode"], "redacted");
+    assert_eq!(event["args"]["password"], "[REDACTED]");
+    assert_eq!(event["args"]["auth"]["token"], "[REDACTED]");
+    assert_eq!(event["args"]["auth"]["kind"], "bearer");
+    assert!(!line.contains("hunter2") && !line.contains("t0k"), "{line}");
+    // Asking for more than the policy allows is refused, and nothing is recorded.
+    for more in ["full", "redacted:password"] {
+        let refused = mcppol(&[&base[..], &["--audit-args", more]].concat());
+        assert_eq!(refused.status.code(), Some(1), "{more}");
+        assert!(
+            text(&refused.stderr).contains("[audit.args_not_allowed]"),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+    // Less is fine.
+    assert_eq!(mcppol(&[&base[..], &["--audit-args", "digest"]].concat()).status.code(), Some(0));
+    let last = std::fs::read_to_string(&log).unwrap();
+    let event: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
+    assert_eq!((event["args_mode"].as_str(), event["args"].is_null()), (Some("digest"), true));
+}

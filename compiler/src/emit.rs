@@ -62,7 +62,14 @@ fn len32(len: usize) -> u32 {
 }
 
 fn meta(tables: &Tables) -> Vec<u8> {
-    words(&[tables.name, tables.source, tables.default_outcome, tables.fallback_entry])
+    words(&[
+        tables.name,
+        tables.source,
+        tables.default_outcome,
+        tables.fallback_entry,
+        tables.audit.0,
+        tables.audit.1,
+    ])
 }
 
 /// `count`, `(offset, len)` per item, then the concatenated payloads.

@@ -16,6 +16,9 @@ pub struct Policy {
     pub default: Verdict,
     /// Argument schemas of exactly named tools, sorted by tool name.
     pub schemas: Vec<Schema>,
+    /// The most of a call's arguments an audit log may keep (`format::audit_args`), and the
+    /// members to redact when that is `REDACTED`.
+    pub audit: (u32, BTreeSet<String>),
     /// The rules in canonical evaluation order: deny, then require_approval, then allow;
     /// within one effect, by id. The first rule in this order whose condition holds decides,
     /// which is exactly "strongest effect wins, ties broken by id", whatever the file order.

@@ -46,6 +46,8 @@ pub struct Tables {
     pub default_outcome: u32,
     /// Entry node for tools not in `tools`.
     pub fallback_entry: u32,
+    /// The audit argument allowance and its redaction set (`format::NO_SET` if none).
+    pub audit: (u32, u32),
     /// Where each node, predicate and DFA came from (not serialised).
     pub source_map: SourceMap,
 }
@@ -159,6 +161,9 @@ pub fn lower(policy: &Policy, patterns: &Patterns) -> Tables {
     }
     let all: Vec<usize> = (0..policy.rules.len()).collect();
     builder.tables.fallback_entry = builder.chain(policy, None, &all);
+    let redact =
+        if policy.audit.1.is_empty() { format::NO_SET } else { builder.set(&policy.audit.1) };
+    builder.tables.audit = (policy.audit.0, redact);
     // The TOOLS table is sorted by name bytes (BTreeSet order of `&str` is byte order).
     builder.tables
 }

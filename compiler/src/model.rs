@@ -39,6 +39,34 @@ pub struct PolicyFile {
     /// The rules.
     #[serde(default)]
     pub rules: Vec<Spanned<RuleSpec>>,
+    /// What audit logs may keep of each call's arguments.
+    #[serde(default, deserialize_with = "present")]
+    pub audit: Option<Spanned<AuditSpec>>,
+}
+
+/// `audit:`: the most of a call's arguments an audit log may keep.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSpec {
+    /// `none`, `digest`, `redacted` or `full`.
+    pub args: AuditArgsName,
+    /// With `redacted`: the argument members (dotted paths) replaced in the log.
+    #[serde(default)]
+    pub redact: Vec<String>,
+}
+
+/// Audit argument allowances as written in YAML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditArgsName {
+    /// Nothing, not even a digest.
+    None,
+    /// A digest of the canonical arguments.
+    Digest,
+    /// The arguments with `redact` members replaced.
+    Redacted,
+    /// The full arguments.
+    Full,
 }
 
 /// `default: deny` or `default: {effect: deny, reason: ..., risk: ...}`.

@@ -11,8 +11,8 @@ use crate::ir::{
     Atom, CmpOp, Cond, NameMatcher, PatternKind, Policy, Rule, Schema, Subject, Test, Verdict,
 };
 use crate::model::{
-    ArgSpec, DefaultSpec, EffectName, Number, PolicyFile, RiskName, RuleSpec, Scalar, ToolSpec,
-    TypeName, Types, UnknownArgs,
+    ArgSpec, AuditArgsName, AuditSpec, DefaultSpec, EffectName, Number, PolicyFile, RiskName,
+    RuleSpec, Scalar, ToolSpec, TypeName, Types, UnknownArgs,
 };
 use mcppol_grammar::ast::{self, ExprKind, Literal, OperandKind, PathRoot};
 use mcppol_runtime::format::{json_type, path_option};
@@ -86,12 +86,14 @@ pub fn resolve(
     // Canonical order: strongest effect first, then id. This makes the decision independent
     // of the order rules appear in the file.
     rules.sort_by(|a, b| b.verdict.effect.cmp(&a.verdict.effect).then_with(|| a.id.cmp(&b.id)));
+    let audit = resolver.audit(file.audit.as_ref());
     if resolver.diagnostics.is_empty() {
         let policy = Policy {
             name: file.name.value.clone(),
             source: file_name.to_owned(),
             default,
             schemas,
+            audit,
             rules,
         };
         Ok((policy, resolver.patterns))
@@ -166,6 +168,39 @@ impl Resolver<'_> {
                 .with_help("argument names are non-empty and contain no NUL character"),
             );
         }
+    }
+
+    /// The `audit:` allowance: `redact` goes with `redacted` and only with it.
+    fn audit(&mut self, spec: Option<&Spanned<AuditSpec>>) -> (u32, BTreeSet<String>) {
+        use mcppol_runtime::format::audit_args;
+        let Some(spec) = spec else { return (audit_args::UNSTATED, BTreeSet::new()) };
+        let at = Position::of(&spec.referenced);
+        let mode = match spec.value.args {
+            AuditArgsName::None => audit_args::NONE,
+            AuditArgsName::Digest => audit_args::DIGEST,
+            AuditArgsName::Redacted => audit_args::REDACTED,
+            AuditArgsName::Full => audit_args::FULL,
+        };
+        let redact: BTreeSet<String> = spec.value.redact.iter().cloned().collect();
+        let bad_name =
+            redact.iter().find(|name| name.is_empty() || name.split('.').any(str::is_empty));
+        if mode == audit_args::REDACTED && redact.is_empty() {
+            self.error(
+                Diagnostic::error("E0221", "`audit: {args: redacted}` needs a `redact` list", at)
+                    .with_help("name the argument members to replace, e.g. `redact: [password, auth.token]`"),
+            );
+        } else if mode != audit_args::REDACTED && !redact.is_empty() {
+            self.error(
+                Diagnostic::error("E0221", "`redact` only goes with `args: redacted`", at)
+                    .with_help("write `args: redacted`, or remove `redact`"),
+            );
+        } else if let Some(name) = bad_name {
+            self.error(
+                Diagnostic::error("E0221", format!("`{name}` is not a dotted argument path"), at)
+                    .with_help("write member names separated by dots, e.g. `auth.token`"),
+            );
+        }
+        (mode, redact)
     }
 
     fn default_verdict(&mut self, spec: Option<&Spanned<DefaultSpec>>) -> Verdict {

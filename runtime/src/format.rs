@@ -27,7 +27,7 @@
 //!
 //! | kind | section | contents |
 //! |---|---|---|
-//! | 1 | META | `name: StrId, source: StrId, default_outcome: u32, fallback_entry: NodeId` (16 bytes) |
+//! | 1 | META | `name: StrId, source: StrId, default_outcome: u32, fallback_entry: NodeId, audit_args: u32, audit_redact: SetId` (24 bytes; 16 bytes, without the last two, in format 1.0 and 1.1) |
 //! | 2 | STRINGS | `count: u32`, `count × (offset: u32, len: u32)` into the bytes that follow; each string is UTF-8 |
 //! | 3 | SETS | `count: u32`, `count × (start: u32, len: u32)` into the `u32` StrId array that follows; each set's strings strictly increasing by bytes |
 //! | 4 | DFAS | `count: u32`, `count × (offset: u32, len: u32)` into the blobs that follow; each blob in the [`crate::dfa`] format |
@@ -62,8 +62,10 @@ pub const MAGIC: [u8; 8] = *b"MCPPOL\0\x1a";
 pub const FORMAT_MAJOR: u16 = 1;
 /// The minor format version this runtime reads (and anything older). Minor 1 added the
 /// hardened constraint ops (byte lengths, decimal bounds, URL port/path/SSRF, SQL functions and
-/// tables, array quantifiers, path options); a minor-0 reader refuses such artifacts.
-pub const FORMAT_MINOR: u16 = 1;
+/// tables, array quantifiers, path options); a minor-0 reader refuses such artifacts. Minor 2
+/// added the policy's audit argument allowance to META (24 bytes instead of 16); this runtime
+/// still reads 1.0 and 1.1 artifacts, whose allowance is [`audit_args::UNSTATED`].
+pub const FORMAT_MINOR: u16 = 2;
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 64;
 /// Number of sections in a version 1 artifact.
@@ -97,8 +99,30 @@ pub mod section {
     pub const TOOLS: u32 = 9;
 }
 
-/// Length of the META section.
-pub const META_LEN: usize = 16;
+/// Length of the META section (format 1.2 on).
+pub const META_LEN: usize = 24;
+
+/// Length of the META section in format 1.0 and 1.1 (no audit fields), which this runtime
+/// still reads.
+pub const META_LEN_1_1: usize = 16;
+
+/// How much of a call's arguments an audit log may keep (META `audit_args`, format 1.2): the
+/// most the policy allows. A sink may keep less, never more.
+pub mod audit_args {
+    /// The policy says nothing: the host decides.
+    pub const UNSTATED: u32 = 0;
+    /// Nothing, not even a digest.
+    pub const NONE: u32 = 1;
+    /// Only a digest of the canonical arguments.
+    pub const DIGEST: u32 = 2;
+    /// The arguments with the members named by the META `audit_redact` set replaced.
+    pub const REDACTED: u32 = 3;
+    /// The full arguments.
+    pub const FULL: u32 = 4;
+}
+
+/// `audit_redact` when the policy names no fields to redact.
+pub const NO_SET: u32 = u32::MAX;
 /// Length of one RULES record.
 pub const RULE_LEN: usize = 12;
 /// Length of one OUTCOMES record.

@@ -55,7 +55,7 @@ pub mod sql;
 pub mod url;
 
 pub use eval::{NoTrace, Trace};
-pub use program::{FormatError, FormatErrorKind, Program};
+pub use program::{AuditArgs, FormatError, FormatErrorKind, Program, RedactList};
 
 use core::fmt;
 

@@ -23,6 +23,9 @@
 //!    outcome and has zero padding.
 //! 10. TOOLS: names valid and strictly increasing, entries valid nodes; META's default outcome
 //!     and fallback entry valid, and the default outcome is of kind DEFAULT.
+//! 11. META audit fields (format 1.2 on; META is 16 bytes before, 24 from 1.2): `audit_args`
+//!     a known allowance, `audit_redact` a valid set when it is `REDACTED` and `NO_SET`
+//!     otherwise.
 //!
 //! # Not checked, by design
 //!
@@ -58,6 +61,8 @@ pub struct Program<'a> {
     pub(crate) source: u32,
     pub(crate) default_outcome: u32,
     pub(crate) fallback_entry: u32,
+    pub(crate) audit_args: u32,
+    pub(crate) audit_redact: u32,
 }
 
 /// An index table of `(offset, len)` pairs.
@@ -266,7 +271,8 @@ impl<'a> Program<'a> {
         verify_section_table(bytes)?;
 
         let meta = section(bytes, 0).ok_or(FormatError::new(K::BadLayout, 0))?;
-        check(meta.1.len() == format::META_LEN, K::BadLayout, meta.0)?;
+        let meta_len = if minor >= 2 { format::META_LEN } else { format::META_LEN_1_1 };
+        check(meta.1.len() == meta_len, K::BadLayout, meta.0)?;
         let (strings, string_bytes) = table_section(bytes, 1)?;
         let (sets, set_members) = table_section(bytes, 2)?;
         let (dfas, dfa_bytes) = table_section(bytes, 3)?;
@@ -287,6 +293,8 @@ impl<'a> Program<'a> {
             source: 0,
             default_outcome: 0,
             fallback_entry: 0,
+            audit_args: format::audit_args::UNSTATED,
+            audit_redact: format::NO_SET,
         };
         check(strings.count as usize <= limits::STRING_COUNT_MAX, K::LimitExceeded, 0)?;
         check(sets.count as usize <= limits::SET_COUNT_MAX, K::LimitExceeded, 0)?;
@@ -314,6 +322,18 @@ impl<'a> Program<'a> {
             meta.0 + 8,
         )?;
         check(program.fallback_entry < program.nodes.count, K::BadLayout, meta.0 + 12)?;
+        if minor >= 2 {
+            program.audit_args = meta_field(16);
+            program.audit_redact = meta_field(20);
+            let redacted = program.audit_args == format::audit_args::REDACTED;
+            check(program.audit_args <= format::audit_args::FULL, K::BadLayout, meta.0 + 16)?;
+            let redact_ok = if redacted {
+                program.audit_redact < program.sets.count
+            } else {
+                program.audit_redact == format::NO_SET
+            };
+            check(redact_ok, K::BadLayout, meta.0 + 20)?;
+        }
         Ok(program)
     }
 
@@ -609,6 +629,53 @@ impl<'a> Program<'a> {
     /// Number of DAG nodes.
     pub fn node_count(&self) -> u32 {
         self.nodes.count
+    }
+
+    /// The most of a call's arguments an audit log may keep, as the policy states it. A sink
+    /// keeps at most this much (it may keep less).
+    pub fn audit_args(&self) -> AuditArgs<'a> {
+        match self.audit_args {
+            format::audit_args::NONE => AuditArgs::None,
+            format::audit_args::DIGEST => AuditArgs::Digest,
+            format::audit_args::REDACTED => {
+                AuditArgs::Redacted(RedactList { program: *self, set: self.audit_redact })
+            }
+            format::audit_args::FULL => AuditArgs::Full,
+            _ => AuditArgs::Unstated,
+        }
+    }
+}
+
+/// How much of a call's arguments an audit log may keep, from the policy's `audit:` section.
+#[derive(Clone, Copy, Debug)]
+pub enum AuditArgs<'a> {
+    /// The policy does not say (artifacts before format 1.2, or no `audit:` section): the host
+    /// decides.
+    Unstated,
+    /// Nothing, not even a digest.
+    None,
+    /// Only a digest of the canonical arguments.
+    Digest,
+    /// The arguments with these members (dotted paths) replaced.
+    Redacted(RedactList<'a>),
+    /// The full arguments.
+    Full,
+}
+
+/// The argument members (dotted paths, e.g. `auth.token`) an audit log must redact.
+#[derive(Clone, Copy, Debug)]
+pub struct RedactList<'a> {
+    program: Program<'a>,
+    set: u32,
+}
+
+impl<'a> RedactList<'a> {
+    /// The member paths, in byte order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let program = self.program;
+        let members = program.set(self.set);
+        (0..members.len() / 4)
+            .filter_map(move |index| program.string(read_u32(members, index * 4)?))
     }
 }
 
