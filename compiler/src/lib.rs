@@ -145,24 +145,35 @@ pub fn compile(source: &str, file: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let (policy, patterns) = resolve::resolve(&model, source, &base_name).map_err(with_file)?;
     let mut tables = lower::lower(&policy, &patterns);
     let bytes = emit::emit(&tables);
-    if let Err(error) = Program::from_bytes(&bytes) {
-        let (code, message, help) = match error.kind() {
-            mcppol_runtime::FormatErrorKind::LimitExceeded
-            | mcppol_runtime::FormatErrorKind::BadString => (
-                "E0401",
-                format!("the compiled policy exceeds a runtime limit: {error}"),
-                "split the policy or simplify its patterns; see runtime/src/limits.rs",
-            ),
-            _ => (
-                "E0501",
-                format!("internal compiler error: the artifact failed verification: {error}"),
-                "this is a bug in mcppol; please report it with the policy file",
-            ),
-        };
-        return Err(with_file(vec![
-            Diagnostic::error(code, message, Position::default()).with_help(help),
-        ]));
-    }
+    verify_artifact(&bytes).map_err(|diagnostic| with_file(vec![diagnostic]))?;
     let source_map = std::mem::take(&mut tables.source_map);
     Ok(Compiled { bytes, policy, patterns, source_map })
+}
+
+/// Loads `bytes` with the runtime's verifier, as [`compile`] does before returning an artifact.
+///
+/// A policy too large for a runtime limit (a count, the artifact size, a string's length) is
+/// the user's to fix, so it is `E0401`; any other verification failure is a compiler bug
+/// (`E0501`). Public so that the limit tests can show the mapping on artifacts at and past
+/// each limit without compiling policies with millions of rules.
+///
+/// # Errors
+///
+/// The diagnostic for the first problem the verifier finds.
+pub fn verify_artifact(bytes: &[u8]) -> Result<(), Diagnostic> {
+    let Err(error) = Program::from_bytes(bytes) else { return Ok(()) };
+    let (code, message, help) = match error.kind() {
+        mcppol_runtime::FormatErrorKind::LimitExceeded
+        | mcppol_runtime::FormatErrorKind::BadString => (
+            "E0401",
+            format!("the compiled policy exceeds a runtime limit: {error}"),
+            "split the policy or simplify its patterns; see runtime/src/limits.rs",
+        ),
+        _ => (
+            "E0501",
+            format!("internal compiler error: the artifact failed verification: {error}"),
+            "this is a bug in mcppol; please report it with the policy file",
+        ),
+    };
+    Err(Diagnostic::error(code, message, Position::default()).with_help(help))
 }

@@ -16,6 +16,7 @@ use crate::model::{
 };
 use mcppol_grammar::ast::{self, ExprKind, Literal, OperandKind, PathRoot};
 use mcppol_runtime::format::{json_type, path_option};
+use mcppol_runtime::limits::KEY_BYTES_MAX;
 use mcppol_runtime::{Effect, Risk};
 use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet};
@@ -166,6 +167,26 @@ impl Resolver<'_> {
                     at,
                 )
                 .with_help("argument names are non-empty and contain no NUL character"),
+            );
+        }
+        // The runtime rejects any arguments object with a key longer than `KEY_BYTES_MAX` raw
+        // bytes (`json.key_too_long`), so a longer name could never be present: a rule on it
+        // would never see a value, and a required one would deny every call.
+        let shortest = json_key_len(name);
+        if shortest > KEY_BYTES_MAX {
+            self.error(
+                Diagnostic::error(
+                    "E0403",
+                    format!(
+                        "argument name `{}…` needs {shortest} bytes as a JSON key, over the \
+                         runtime limit of {KEY_BYTES_MAX}",
+                        name.chars().take(16).collect::<String>()
+                    ),
+                    at,
+                )
+                .with_help(
+                    "the runtime denies any arguments object with such a key (`json.key_too_long`)",
+                ),
             );
         }
     }
@@ -1071,6 +1092,33 @@ impl WhenLowering<'_, '_, '_> {
             );
             return None;
         }
+        // The limits an `args:` spec gets from `check_arg_path` and `check_arg_name`.
+        if let Target::Arg(segments) = &target {
+            if segments.len() > ARG_DEPTH_MAX {
+                let text = self.text(path.span);
+                self.fail(
+                    "E0402",
+                    format!("argument path `{text}` is nested deeper than {ARG_DEPTH_MAX}"),
+                    path.span,
+                    "",
+                );
+                return None;
+            }
+            if let Some(long) = segments.iter().find(|s| json_key_len(s) > KEY_BYTES_MAX) {
+                self.fail(
+                    "E0403",
+                    format!(
+                        "argument name `{}…` needs {} bytes as a JSON key, over the runtime \
+                         limit of {KEY_BYTES_MAX}",
+                        long.chars().take(16).collect::<String>(),
+                        json_key_len(long)
+                    ),
+                    path.span,
+                    "the runtime denies any arguments object with such a key (`json.key_too_long`)",
+                );
+                return None;
+            }
+        }
         Some(target)
     }
 
@@ -1392,6 +1440,19 @@ fn flip(op: ast::CompareOp) -> ast::CompareOp {
         ast::CompareOp::Ge => ast::CompareOp::Le,
         other => other,
     }
+}
+
+/// Bytes of the shortest JSON spelling of `name` as an object key, without the quotes: what
+/// the runtime's `KEY_BYTES_MAX` counts. `"` and `\\` and the control characters with a short
+/// escape take two bytes, other control characters six (`\u0000`), anything else its UTF-8.
+fn json_key_len(name: &str) -> usize {
+    name.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+            '\0'..='\u{1f}' => 6,
+            _ => c.len_utf8(),
+        })
+        .sum()
 }
 
 /// How deep `properties` may nest (an argument path has at most this many segments).

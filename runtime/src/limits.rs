@@ -1,6 +1,7 @@
 //! Every limit the runtime enforces, in one place. The compiler refuses to emit an artifact
 //! that exceeds one, and the verifier refuses to load one; request-side limits make the
-//! evaluation deny with a coded reason.
+//! evaluation deny with a coded reason. `docs/limits.md` tabulates every limit with where each
+//! side enforces it; `tests/it/limits.rs` tests each at the limit and one past it.
 
 pub use crate::json::{
     ARGS_BYTES_MAX, JSON_DEPTH_MAX, JSON_VALUES_MAX, KEY_BYTES_MAX, OBJECT_KEYS_MAX,
@@ -8,9 +9,10 @@ pub use crate::json::{
 
 /// Largest artifact the runtime loads (64 MiB).
 pub const ARTIFACT_BYTES_MAX: usize = 64 << 20;
-/// Most DAG nodes in one artifact; also the bound on evaluation steps.
+/// Most DAG nodes in one artifact; also the bound on evaluation steps. `ARTIFACT_BYTES_MAX`
+/// binds first: this many 16-byte nodes alone fill it.
 pub const NODE_COUNT_MAX: usize = 1 << 22;
-/// Most predicates in one artifact.
+/// Most predicates in one artifact. As for nodes, `ARTIFACT_BYTES_MAX` binds first.
 pub const PREDICATE_COUNT_MAX: usize = 1 << 22;
 /// Most rules in one artifact.
 pub const RULE_COUNT_MAX: usize = 1 << 20;

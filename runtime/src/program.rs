@@ -3,29 +3,181 @@
 //!
 //! # What verification checks, in order
 //!
-//! 1. Header: length, magic, format major/minor, `header_len`, `total_len` equal to the input
-//!    length, `section_count`, reserved `flags` zero, checksum.
-//! 2. Section table: kinds in order, sections contiguous from the end of the table to
-//!    `total_len`, record sections a whole number of records, every count within its limit.
-//! 3. STRINGS: every string in bounds and valid UTF-8.
-//! 4. SETS: every member a valid string id, members strictly increasing by bytes (so binary
-//!    search is exact and sets have no duplicates).
-//! 5. DFAS: every blob in bounds and valid per [`crate::dfa::Dfa::from_bytes`].
-//! 6. RULES: id strings valid and unique.
-//! 7. OUTCOMES: known kind, effect and risk; `rule` valid for rule outcomes and `NO_RULE`
-//!    otherwise; reason and code strings valid.
-//! 8. PREDICATES: known subject, op and flag bits; the subject/op pair is one the evaluator
-//!    implements; every operand in range for its op (string, set, DFA ids, type masks, SQL
-//!    kind bits, comparison operators, path option bits, decimal bounds that parse); an array
-//!    quantifier's sub-predicate reads an `ELEMENT` and so is not itself a quantifier.
-//! 9. NODES: known kind; `TEST` names a valid predicate that does not read an `ELEMENT`, and
-//!    both targets are strictly smaller than the node's own index; `DECIDE` names a valid
-//!    outcome and has zero padding.
-//! 10. TOOLS: names valid and strictly increasing, entries valid nodes; META's default outcome
-//!     and fallback entry valid, and the default outcome is of kind DEFAULT.
-//! 11. META audit fields (format 1.2 on; META is 16 bytes before, 24 from 1.2): `audit_args`
-//!     a known allowance, `audit_redact` a valid set when it is `REDACTED` and `NO_SET`
-//!     otherwise.
+//! Each check has a stable number, the error kind it fails with and the offset it reports.
+//! `tests/it/verifier_checks.rs` holds one crafted artifact per number that only that check
+//! rejects, and fails when a number here has no such case (so a new check needs a test).
+//! "Section offset" is the artifact offset of the section's first byte; "id" and "index" are
+//! reported as the offset for per-record checks.
+//!
+//! Header:
+//!
+//! - V01: at most [`limits::ARTIFACT_BYTES_MAX`] bytes; `LimitExceeded` at 0.
+//! - V02: at least the 64-byte header; `Truncated` at 0.
+//! - V03: magic bytes; `BadMagic` at 0.
+//! - V04: `format_major` is [`format::FORMAT_MAJOR`]; `UnsupportedVersion` at 8.
+//! - V05: `format_minor` at most [`format::FORMAT_MINOR`]; `UnsupportedVersion` at 8.
+//! - V06: `header_len` is 64; `BadLayout` at 12.
+//! - V07: `total_len` equals the input length; `LengthMismatch` at 16.
+//! - V08: `section_count` is [`format::SECTION_COUNT`]; `BadLayout` at 20.
+//! - V09: reserved `flags` zero; `BadLayout` at 28.
+//! - V10: CRC-32C checksum; `BadChecksum` at 24.
+//!
+//! Section table and section shapes:
+//!
+//! - V11: the section table fits in the input; `Truncated` at 64.
+//! - V12: entry `i` has kind `i + 1`; `BadLayout` at the entry.
+//! - V13: each section starts where the previous one (or the table) ends; `BadLayout` at the
+//!   entry.
+//! - V14: each section ends within the input; `Truncated` at the entry.
+//! - V15: the last section ends at `total_len`; `BadLayout` at 64.
+//! - V16: META is exactly [`format::META_LEN`] bytes (format 1.2 on; [`format::META_LEN_1_1`]
+//!   before); `BadLayout` at its section offset.
+//! - V17: STRINGS, SETS and DFAS start with a `u32` count; `Truncated` at the section offset.
+//! - V18: their `count × 8`-byte index table fits in the section; `Truncated` at the section
+//!   offset.
+//! - V19: RULES, OUTCOMES, PREDICATES, NODES and TOOLS are a whole number of records;
+//!   `BadLayout` at the section offset.
+//! - V20: at most [`limits::RULE_COUNT_MAX`] rules; `LimitExceeded` at the section offset.
+//! - V21: at most [`limits::OUTCOME_COUNT_MAX`] outcomes; `LimitExceeded` at the section offset.
+//! - V22: at most [`limits::TOOL_COUNT_MAX`] tools; `LimitExceeded` at the section offset.
+//! - V23: at most [`limits::STRING_COUNT_MAX`] strings; `LimitExceeded` at 0.
+//! - V24: at most [`limits::SET_COUNT_MAX`] sets; `LimitExceeded` at 0.
+//! - V25: at most [`limits::DFA_COUNT_MAX`] DFAs; `LimitExceeded` at 0.
+//!
+//! STRINGS (`BadString` at the string id):
+//!
+//! - V26: the string's span lies in the payload.
+//! - V27: it is at most [`limits::STRING_BYTES_MAX`] bytes.
+//! - V28: it is valid UTF-8.
+//!
+//! SETS (`BadSet` at the set id, V29 at 0):
+//!
+//! - V29: the member array is a whole number of `u32` string ids.
+//! - V30: the set's span lies in the member array.
+//! - V31: every member is a valid string id.
+//! - V32: members are strictly increasing by bytes (so binary search is exact and a set has no
+//!   duplicates).
+//!
+//! DFAS (V33 `BadLayout` at the DFA id; V34 to V44 `BadDfa` with the [`crate::dfa::DfaError`],
+//! at the blob's offset in the DFA payload), in the order [`crate::dfa::Dfa::from_bytes`]
+//! checks them:
+//!
+//! - V33: the blob's span lies in the payload.
+//! - V34: `Truncated`: at least the DFA header.
+//! - V35: `TooLarge`: at most [`crate::dfa::DFA_BYTES_MAX`] bytes.
+//! - V36: `BadStateCount`: at least 2 states.
+//! - V37: `TooManyStates`: at most [`crate::dfa::DFA_STATES_MAX`] states.
+//! - V38: `BadClassCount`: 1 to 256 byte classes.
+//! - V39: `BadStart`: the start state exists.
+//! - V40: `LengthMismatch`: the blob is exactly as long as its header says.
+//! - V41: `BadClass`: every byte maps to an existing class.
+//! - V42: `DeadStateNotDead`: state 0 only leads to itself and has no flags.
+//! - V43: `BadTransition`: every transition leads to an existing state.
+//! - V44: `BadFlags`: no unknown state flag bits.
+//!
+//! RULES (`BadRule` at the rule index):
+//!
+//! - V45: the id is a valid string id.
+//! - V46: ids are strictly increasing by bytes, hence unique.
+//!
+//! OUTCOMES (`BadOutcome` at the outcome index):
+//!
+//! - V47: known effect.
+//! - V48: known risk.
+//! - V49: byte 3 is zero.
+//! - V50: known kind (RULE, DEFAULT, SCHEMA).
+//! - V51: a RULE outcome names a valid rule index.
+//! - V52: a DEFAULT or SCHEMA outcome has `rule` = [`format::NO_RULE`].
+//! - V53: the reason is a valid string id.
+//! - V54: the code is a valid string id.
+//!
+//! PREDICATES (`BadPredicate` at the predicate index):
+//!
+//! - V55: no flag bits outside [`format::flag::ALL`].
+//! - V56: byte 3 is zero.
+//! - V57: `path` is a valid string id for subject ARG, and 0 for every other subject.
+//! - V58: the op is known (1 to 30); an unknown subject fails the op's subject rule.
+//! - V59: `SQL_DANGEROUS` is set only on `SQL_ALLOW`.
+//! - V60: comparison bits are zero except on the comparing ops (`INT_CMP`, `LEN_CMP`,
+//!   `BYTES_CMP`, `NUM_CMP`), where they are at most `GE`.
+//!
+//! Then one operand rule per op, numbered V(60 + op code). "Text" subjects are METHOD, SERVER,
+//! TOOL, PRINCIPAL_ID, ARG and ELEMENT; "value" subjects are ARG and ELEMENT:
+//!
+//! - V61: `STR_EQ`: text subject, `a` a string id, `b` 0.
+//! - V62: `STR_IN`: text subject, `a` a set id, `b` 0.
+//! - V63: `STR_PREFIX`: text subject, `a` a string id, `b` 0.
+//! - V64: `STR_SUFFIX`: text subject, `a` a string id, `b` 0.
+//! - V65: `STR_CONTAINS`: text subject, `a` a string id, `b` 0.
+//! - V66: `STR_MATCHES`: text subject, `a` a DFA id, `b` 0.
+//! - V67: `LEN_CMP`: value subject, comparison at most `GE`, `b` 0.
+//! - V68: `PATH_PREFIX`: value subject, `a` a set id, `b` only known path option bits.
+//! - V69: `PATH_GLOB`: value subject, `a` a DFA id, `b` only known path option bits.
+//! - V70: `URL_SCHEME`: value subject, `a` a set id, `b` 0.
+//! - V71: `URL_HOST`: value subject, `a` a set id, `b` 0.
+//! - V72: `SQL_ALLOW`: value subject, `a` only known statement kind bits, `b` at least 1.
+//! - V73: `INT_CMP`: value subject, comparison at most `GE` (`a`, `b` are the i64 bound).
+//! - V74: `BOOL_EQ`: value subject, `a` 0 or 1, `b` 0.
+//! - V75: `EXISTS`: subject ARG, `a` and `b` 0.
+//! - V76: `TYPE_IS`: value subject, `a` a non-empty mask of known type bits, `b` 0.
+//! - V77: `ONLY_KEYS`: subject ARGS or ARG, `a` a set id, `b` 0.
+//! - V78: `ROLE_HAS`: subject PRINCIPAL_ROLES, `a` a string id, `b` 0.
+//! - V79: `ROLE_ANY`: subject PRINCIPAL_ROLES, `a` a set id, `b` 0.
+//! - V80: `URL_NAMED_HOST`: value subject, `a` and `b` 0.
+//! - V81: `BYTES_CMP`: value subject, comparison at most `GE`, `b` 0.
+//! - V82: `NUM_CMP`: value subject, comparison at most `GE`, `a` a string holding a decimal,
+//!   `b` 0.
+//! - V83: `URL_PORT`: value subject, `a` a set id, `b` 0.
+//! - V84: `URL_PATH_PREFIX`: value subject, `a` a set id, `b` 0.
+//! - V85: `URL_SSRF`: value subject, `a` and `b` 0.
+//! - V86: `SQL_FUNCTIONS_DENY`: value subject, `a` a set id, `b` 0.
+//! - V87: `SQL_TABLES_IN`: value subject, `a` a set id, `b` 0.
+//! - V88: `SQL_TABLES_NOT_IN`: value subject, `a` a set id, `b` 0.
+//! - V89: `ARRAY_ALL`: subject ARG, `a` a predicate whose subject is ELEMENT (so quantifiers
+//!   never nest), `b` 0.
+//! - V90: `ARRAY_ANY`: as V89.
+//!
+//! NODES (`BadNode` at the node index):
+//!
+//! - V91: bytes 1 to 3 are zero.
+//! - V92: the kind is TEST or DECIDE.
+//! - V93: a TEST names a valid predicate.
+//! - V94: that predicate does not read an ELEMENT.
+//! - V95: the TEST's true target is a strictly smaller index.
+//! - V96: the TEST's false target is a strictly smaller index.
+//! - V97: a DECIDE names a valid outcome.
+//! - V98: a DECIDE has `b` and `c` zero.
+//!
+//! TOOLS (`BadTool` at the tool index):
+//!
+//! - V99: the name is a valid string id.
+//! - V100: the entry is a valid node.
+//! - V101: names are strictly increasing by bytes.
+//!
+//! META (`BadLayout`, at the field's offset):
+//!
+//! - V102: the policy name is a valid string id.
+//! - V103: the source file name is a valid string id.
+//! - V104: the default outcome is a valid outcome index.
+//! - V105: the default outcome has kind DEFAULT.
+//! - V106: the fallback entry is a valid node.
+//! - V107: (format 1.2 on) `audit_args` is a known allowance ([`format::audit_args`]).
+//! - V108: (format 1.2 on) `audit_redact` is a valid set id when `audit_args` is `REDACTED`,
+//!   and [`format::NO_SET`] otherwise.
+//!
+//! # Guards no artifact reaches
+//!
+//! Some fallible steps are not numbered checks, because an earlier check already rules their
+//! failure out; they stay so that the code needs no unchecked arithmetic or indexing:
+//!
+//! - The predicate and node count limits ([`limits::PREDICATE_COUNT_MAX`],
+//!   [`limits::NODE_COUNT_MAX`]): at 16 bytes a record, `2²² + 1` records alone are larger than
+//!   [`limits::ARTIFACT_BYTES_MAX`], so V01 rejects any such artifact first. The effective
+//!   maximum is what fits in the artifact-size limit; `tests/it/limits.rs` shows both.
+//! - A section's `offset + len` overflowing (`BadLayout`): both are `u32`, so the sum cannot
+//!   overflow a 64-bit `usize`; V14 rejects a too-long section instead.
+//! - The section, index table and payload slices after V11 to V18, and the u32 reads inside
+//!   records after V19: the lengths are already proven.
 //!
 //! # Not checked, by design
 //!

@@ -12,14 +12,17 @@
 mod adversarial;
 mod alloc;
 mod constraints;
+mod craft;
 mod determinism;
 mod differential;
 mod docs;
 mod fmt;
 mod fuzz_regressions;
+mod limits;
 mod policies;
 mod schema;
 mod semantics;
 mod support;
 mod url_property;
 mod verifier;
+mod verifier_checks;

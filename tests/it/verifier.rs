@@ -3,7 +3,7 @@
 
 use crate::support::compile;
 use mcppol_runtime::format::{self, section};
-use mcppol_runtime::{FormatErrorKind as K, Program, Request, Scratch};
+use mcppol_runtime::{FormatErrorKind as K, Program, Request, Scratch, Trace};
 
 const POLICY: &str = r#"
 version: 1
@@ -171,35 +171,79 @@ fn predicate_outcome_rule_and_tool_checks() {
     rejects(&unsorted, K::BadTool);
 }
 
+/// Counts the steps of a walk.
+struct Steps(u64);
+
+impl Trace for Steps {
+    fn test(&mut self, _node: u32, _predicate: u32, _outcome: Option<bool>) {
+        self.0 += 1;
+    }
+    fn decide(&mut self, _node: u32, _outcome: u32) {
+        self.0 += 1;
+    }
+}
+
+/// Every byte of a real artifact, each changed with several XOR masks (one bit low and high,
+/// two bits, a nibble, all bits): without resealing the checksum, every change is rejected;
+/// resealed, so that the change reaches the structural checks, it is either rejected or loads
+/// as an artifact on which every request decides, without panicking, in at most one step per
+/// node (the forward-edge bound), never with the evaluator's "corrupt program" fallback, and
+/// the same with and without tracing.
 #[test]
 fn every_single_byte_change_is_rejected_or_evaluates_safely() {
     let bytes = artifact();
+    let roles: &[&str] = &["y"];
     let requests = [
         Request::tool_call("t", br#"{"p":"/w/a"}"#),
+        Request::tool_call("t", br#"{"p":"/w/x"}"#),
+        Request::tool_call("t", br#"{"p":5}"#),
+        Request::tool_call("t", b"{}"),
+        Request::tool_call("t", b"not json"),
         Request::tool_call("u.x", br#"{"p":"/etc/x"}"#),
-        Request { principal_roles: &["y"], ..Request::tool_call("w", b"{}") },
+        Request::tool_call("v", br#"{"p":"/etc/../etc/x"}"#),
+        Request { principal_roles: roles, ..Request::tool_call("w", b"{}") },
+        Request::tool_call("w", b"{}"),
         Request::tool_call("zz", b"{}"),
     ];
+    let masks = [0x01u8, 0x80, 0x03, 0x0F, 0xF0, 0xFF];
     let mut scratch = Box::new(Scratch::new());
-    let (mut rejected, mut loaded) = (0u32, 0u32);
+    let (mut rejected, mut loaded, mut changed) = (0u32, 0u32, 0u32);
     for position in 0..bytes.len() {
-        for mask in [0x01u8, 0x80, 0xFF] {
+        for mask in masks {
             let mut mutated = bytes.clone();
             mutated[position] ^= mask;
+            changed += 1;
+            assert!(
+                Program::from_bytes(&mutated).is_err(),
+                "unsealed change {mask:#04x} at byte {position} loaded"
+            );
             // Reseal, so the mutation reaches the structural checks instead of the checksum.
             if !(format::CHECKSUM_OFFSET..format::CHECKSUM_OFFSET + 4).contains(&position) {
                 reseal(&mut mutated);
             }
-            match Program::from_bytes(&mutated) {
-                Err(_) => rejected += 1,
-                Ok(program) => {
-                    loaded += 1;
-                    for request in &requests {
-                        let _ = program.evaluate(request, &mut scratch);
-                    }
-                }
+            let Ok(program) = Program::from_bytes(&mutated) else {
+                rejected += 1;
+                continue;
+            };
+            loaded += 1;
+            for request in &requests {
+                let mut steps = Steps(0);
+                let traced = program.evaluate_traced(request, &mut scratch, &mut steps);
+                assert!(
+                    steps.0 <= u64::from(program.node_count()),
+                    "change {mask:#04x} at byte {position}: {} steps through {} nodes",
+                    steps.0,
+                    program.node_count()
+                );
+                assert_ne!(
+                    traced.code, "internal.corrupt_program",
+                    "change {mask:#04x} at byte {position}: a verified program broke an invariant"
+                );
+                assert_eq!(traced, program.evaluate(request, &mut scratch));
             }
         }
     }
+    assert_eq!(changed as usize, bytes.len() * masks.len());
+    // Both outcomes occur: the test would prove nothing if every change were rejected.
     assert!(rejected > 0 && loaded > 0, "rejected {rejected}, loaded {loaded}");
 }
