@@ -88,8 +88,15 @@ impl<'a> Program<'a> {
                 .decision();
             }
         };
-        let mut context =
-            Context { request, args: args.root(), text, path, path_key: None, path_len: 0 };
+        let mut context = Context {
+            request,
+            args: args.root(),
+            text,
+            path,
+            path_key: None,
+            path_len: 0,
+            lookup: None,
+        };
         let mut index = self.entry(request.tool);
         // The last predicate tested: when the default decides, it names the check that sent
         // the walk there. One register; nothing else is recorded.
@@ -227,9 +234,20 @@ impl<'a> Program<'a> {
             }),
             subject::ARGS => self.test_only_keys(a, context.args, context),
             subject::ARG => {
-                let path = self.string_bytes(read_u32(record, 4).unwrap_or(u32::MAX));
+                let path_id = read_u32(record, 4).unwrap_or(u32::MAX);
+                // Consecutive tests mostly read the same argument (exists, type, pattern, path
+                // under): look it up once. The tape does not change during an evaluation, so
+                // the same path gives the same answer.
+                let result = match context.lookup {
+                    Some((id, cached)) if id == path_id => cached,
+                    _ => {
+                        let result = lookup(context.args, self.string_bytes(path_id));
+                        context.lookup = Some((path_id, result));
+                        result
+                    }
+                };
                 // `has(...)` asks "is it there?": a non-object on the way means no, not a fault.
-                let found = match lookup(context.args, path) {
+                let found = match result {
                     Err(_) if operation == op::EXISTS => return Ok(false),
                     other => other?,
                 };
@@ -405,6 +423,8 @@ struct Context<'r, 's> {
     /// INVARIANT (path-cache): cleared whenever anything else writes `path`.
     path_key: Option<(usize, u32)>,
     path_len: usize,
+    /// The last argument lookup: the path's string id and what [`lookup`] returned for it.
+    lookup: Option<(u32, Result<Option<Value<'s>>, Fault>)>,
 }
 
 fn test_text_with(
@@ -571,7 +591,8 @@ fn decimal(mut value: u16, buffer: &mut [u8; 5]) -> &[u8] {
 /// the limit does not depend on how the string happened to be spelled.
 fn unescaped<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], Fault> {
     let raw = string.raw();
-    if raw.contains(&b'\\') {
+    // The scanner recorded whether the string has a backslash; no need to search for one.
+    if string.is_escaped() {
         string.unescape_into(buffer).ok_or(STRING_TOO_LONG)
     } else if raw.len() > limits::STRING_BYTES_MAX {
         Err(STRING_TOO_LONG)

@@ -1080,6 +1080,12 @@ impl<'t> JsonStr<'t> {
     pub fn raw(&self) -> &'t [u8] {
         self.raw
     }
+
+    /// Whether the raw text has escapes (a backslash), so that [`JsonStr::raw`] differs from
+    /// the unescaped string. Known from the scan; costs nothing.
+    pub fn is_escaped(&self) -> bool {
+        self.escaped
+    }
 }
 
 /// The unescaped bytes of a [`JsonStr`], from [`JsonStr::bytes`].
