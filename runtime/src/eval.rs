@@ -130,16 +130,31 @@ impl<'a> Program<'a> {
                 .decision();
             }
         };
-        let root = body.root();
-        let method = root.get(b"method").and_then(|method| method.string());
+        // One pass over each object's members instead of a hashed lookup per key: the scanner
+        // refused duplicate keys, so the member found is the only one with that key.
+        let (mut method, mut params) = (None, None);
+        for (key, value) in body.root().members() {
+            if key.eq_bytes(b"method") {
+                method = value.string();
+            } else if key.eq_bytes(b"params") {
+                params = Some(value);
+            }
+        }
         if !method.is_some_and(|method| method.eq_bytes(b"tools/call")) {
             return REQUEST_METHOD.decision();
         }
-        let Some(params) = root.get(b"params").filter(|params| params.kind() == Kind::Object)
-        else {
+        let Some(params) = params.filter(|params| params.kind() == Kind::Object) else {
             return REQUEST_PARAMS.decision();
         };
-        let Some(name) = params.get(b"name").and_then(|name| name.string()) else {
+        let (mut name, mut arguments) = (None, None);
+        for (key, value) in params.members() {
+            if key.eq_bytes(b"name") {
+                name = value.string();
+            } else if key.eq_bytes(b"arguments") {
+                arguments = Some(value);
+            }
+        }
+        let Some(name) = name else {
             return REQUEST_NAME.decision();
         };
         // The scanner proved the name UTF-8 (unescaped, too); `from_utf8` only re-proves it for
@@ -156,7 +171,7 @@ impl<'a> Program<'a> {
         // Absent arguments are `{}` (MCP makes them optional).
         let mut empty_entry = [json::Entry::EMPTY; 1];
         let empty;
-        let args = match params.get(b"arguments") {
+        let args = match arguments {
             Some(args) if args.kind() == Kind::Object => args,
             Some(_) => {
                 return Fault { code: json::JsonError::NotAnObject.code(), reason: ARGS_INVALID }
