@@ -14,7 +14,7 @@
 
 use crate::format::{self, cmp, json_type, op, path_option, read_u8, read_u32, subject};
 use crate::json::{self, JsonStr, Kind, Value};
-use crate::{Decision, Effect, Program, Request, Risk, Scratch, limits, path, sql, url};
+use crate::{Caller, Decision, Effect, Program, Request, Risk, Scratch, limits, path, sql, url};
 use core::cmp::Ordering;
 
 /// Why evaluation stopped early. Always becomes a deny.
@@ -32,6 +32,19 @@ const STRING_TOO_LONG: Fault = Fault {
     code: "limit.string_too_long",
     reason: "an argument string the policy inspects exceeds the runtime limit",
 };
+const REQUEST_METHOD: Fault = Fault {
+    code: "request.method",
+    reason: "the request body's method is absent, not a string, or not tools/call",
+};
+const REQUEST_PARAMS: Fault = Fault {
+    code: "request.params",
+    reason: "the request body's params is absent or not an object",
+};
+const REQUEST_NAME: Fault = Fault {
+    code: "request.name",
+    reason: "the request body's params.name is absent or not a string",
+};
+const ARGS_INVALID: &str = "the arguments are not a valid JSON object";
 const CORRUPT: Fault = Fault {
     code: "internal.corrupt_program",
     reason: "the program broke an invariant its verifier should have proved",
@@ -77,19 +90,132 @@ impl<'a> Program<'a> {
         scratch: &mut Scratch,
         trace: &mut impl Trace,
     ) -> Decision<'a> {
-        let Scratch { tape, text, path } = scratch;
+        let Scratch { tape, text, path, .. } = scratch;
+        // Only the arguments' share of the tape: `parse` enforces the arguments' own limits.
+        let tape = tape.get_mut(..json::JSON_VALUES_MAX).unwrap_or(&mut []);
         let args = match json::parse(request.args, tape) {
             Ok(args) => args,
+            Err(error) => return Fault { code: error.code(), reason: ARGS_INVALID }.decision(),
+        };
+        self.walk(request, args.root(), text, path, trace)
+    }
+
+    /// Decides the `tools/call` request whose raw JSON-RPC body is `body`, sent by `caller`.
+    ///
+    /// The body is scanned once, strictly, and the evaluation reads `method`, `params.name` and
+    /// `params.arguments` from that scan: the same decision as [`Program::evaluate`] on the
+    /// request split out of the body, without the proxy splitting it or the arguments being
+    /// scanned twice. A malformed envelope denies with its own code; see the crate docs
+    /// ("Two entry points") for the codes and how the limits apply.
+    ///
+    /// Allocates nothing and takes at most one step per DAG node.
+    ///
+    /// # Panics
+    ///
+    /// Never, for any body.
+    pub fn evaluate_call(
+        &self,
+        body: &[u8],
+        caller: &Caller<'_>,
+        scratch: &mut Scratch,
+    ) -> Decision<'a> {
+        let Scratch { tape, text, path, name: name_buffer } = scratch;
+        let body = match json::parse_body(body, tape) {
+            Ok(body) => body,
             Err(error) => {
                 return Fault {
                     code: error.code(),
-                    reason: "the arguments are not a valid JSON object",
+                    reason: "the request body is not valid JSON, or its arguments break a limit",
                 }
                 .decision();
             }
         };
+        // One pass over each object's members instead of a hashed lookup per key: the scanner
+        // refused duplicate keys, so the member found is the only one with that key.
+        let (mut method, mut params) = (None, None);
+        for (key, value) in body.root().members() {
+            if key.eq_bytes(b"method") {
+                method = value.string();
+            } else if key.eq_bytes(b"params") {
+                params = Some(value);
+            }
+        }
+        if !method.is_some_and(|method| method.eq_bytes(b"tools/call")) {
+            return REQUEST_METHOD.decision();
+        }
+        let Some(params) = params.filter(|params| params.kind() == Kind::Object) else {
+            return REQUEST_PARAMS.decision();
+        };
+        let (mut name, mut arguments) = (None, None);
+        for (key, value) in params.members() {
+            if key.eq_bytes(b"name") {
+                name = value.string();
+            } else if key.eq_bytes(b"arguments") {
+                arguments = Some(value);
+            }
+        }
+        let Some(name) = name else {
+            return REQUEST_NAME.decision();
+        };
+        // The scanner proved the name UTF-8 (unescaped, too); `from_utf8` only re-proves it for
+        // the type, on a few bytes.
+        let name = if name.is_escaped() {
+            let Some(unescaped) = name.unescape_into(name_buffer) else {
+                return STRING_TOO_LONG.decision();
+            };
+            core::str::from_utf8(unescaped)
+        } else {
+            core::str::from_utf8(name.raw())
+        };
+        let Ok(tool) = name else { return REQUEST_NAME.decision() };
+        // Absent arguments are `{}` (MCP makes them optional).
+        let mut empty_entry = [json::Entry::EMPTY; 1];
+        let empty;
+        let args = match arguments {
+            Some(args) if args.kind() == Kind::Object => args,
+            Some(_) => {
+                return Fault { code: json::JsonError::NotAnObject.code(), reason: ARGS_INVALID }
+                    .decision();
+            }
+            None => match json::parse(b"{}", &mut empty_entry) {
+                Ok(tape) => {
+                    empty = tape;
+                    empty.root()
+                }
+                Err(_) => return CORRUPT.decision(),
+            },
+        };
+        // The arguments' own limits, which the body's wider ones do not imply.
+        if args.raw().len() > json::ARGS_BYTES_MAX {
+            return Fault { code: json::JsonError::TooLarge.code(), reason: ARGS_INVALID }
+                .decision();
+        }
+        if args.subtree_len() > json::JSON_VALUES_MAX {
+            return Fault { code: json::JsonError::TooManyValues.code(), reason: ARGS_INVALID }
+                .decision();
+        }
+        let request = Request {
+            method: "tools/call",
+            server: caller.server,
+            tool,
+            principal_id: caller.principal_id,
+            principal_roles: caller.principal_roles,
+            args: args.raw(),
+        };
+        self.walk(&request, args, text, path, &mut NoTrace)
+    }
+
+    /// Walks the DAG for `request`, whose arguments object is already scanned into `args`.
+    fn walk(
+        &self,
+        request: &Request<'_>,
+        args: Value<'_>,
+        text: &mut [u8],
+        path: &mut [u8],
+        trace: &mut impl Trace,
+    ) -> Decision<'a> {
         let mut context =
-            Context { request, args: args.root(), text, path, path_key: None, path_len: 0 };
+            Context { request, args, text, path, path_key: None, path_len: 0, lookup: None };
         let mut index = self.entry(request.tool);
         // The last predicate tested: when the default decides, it names the check that sent
         // the walk there. One register; nothing else is recorded.
@@ -227,9 +353,20 @@ impl<'a> Program<'a> {
             }),
             subject::ARGS => self.test_only_keys(a, context.args, context),
             subject::ARG => {
-                let path = self.string_bytes(read_u32(record, 4).unwrap_or(u32::MAX));
+                let path_id = read_u32(record, 4).unwrap_or(u32::MAX);
+                // Consecutive tests mostly read the same argument (exists, type, pattern, path
+                // under): look it up once. The tape does not change during an evaluation, so
+                // the same path gives the same answer.
+                let result = match context.lookup {
+                    Some((id, cached)) if id == path_id => cached,
+                    _ => {
+                        let result = lookup(context.args, self.string_bytes(path_id));
+                        context.lookup = Some((path_id, result));
+                        result
+                    }
+                };
                 // `has(...)` asks "is it there?": a non-object on the way means no, not a fault.
-                let found = match lookup(context.args, path) {
+                let found = match result {
                     Err(_) if operation == op::EXISTS => return Ok(false),
                     other => other?,
                 };
@@ -405,6 +542,8 @@ struct Context<'r, 's> {
     /// INVARIANT (path-cache): cleared whenever anything else writes `path`.
     path_key: Option<(usize, u32)>,
     path_len: usize,
+    /// The last argument lookup: the path's string id and what [`lookup`] returned for it.
+    lookup: Option<(u32, Result<Option<Value<'s>>, Fault>)>,
 }
 
 fn test_text_with(
@@ -571,7 +710,8 @@ fn decimal(mut value: u16, buffer: &mut [u8; 5]) -> &[u8] {
 /// the limit does not depend on how the string happened to be spelled.
 fn unescaped<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], Fault> {
     let raw = string.raw();
-    if raw.contains(&b'\\') {
+    // The scanner recorded whether the string has a backslash; no need to search for one.
+    if string.is_escaped() {
         string.unescape_into(buffer).ok_or(STRING_TOO_LONG)
     } else if raw.len() > limits::STRING_BYTES_MAX {
         Err(STRING_TOO_LONG)

@@ -98,10 +98,26 @@ pub const KEY_BYTES_MAX: usize = 256;
 /// Largest input, in bytes.
 pub const ARGS_BYTES_MAX: usize = 1 << 20;
 
+/// What a whole `tools/call` body ([`parse_body`]) may add to the limits of its `arguments`:
+/// bytes of envelope around them. The arguments themselves keep every limit above.
+pub const ENVELOPE_BYTES_MAX: usize = 64 << 10;
+/// Values of the envelope around the arguments (`jsonrpc`, `id`, `method`, `params`, `name`,
+/// `_meta`, ...), beyond the arguments' own [`JSON_VALUES_MAX`].
+pub const ENVELOPE_VALUES_MAX: usize = 64;
+/// Levels of the envelope above the arguments: the root and `params`. The arguments object
+/// sits at depth 3 of the body, so its own depth limit stays [`JSON_DEPTH_MAX`].
+pub const ENVELOPE_DEPTH: usize = 2;
+/// Largest body [`parse_body`] reads.
+pub const BODY_BYTES_MAX: usize = ARGS_BYTES_MAX + ENVELOPE_BYTES_MAX;
+/// Most values [`parse_body`] reads; a tape of this many entries fits any accepted body.
+pub const BODY_VALUES_MAX: usize = JSON_VALUES_MAX + ENVELOPE_VALUES_MAX;
+/// Deepest nesting [`parse_body`] accepts.
+pub const BODY_DEPTH_MAX: usize = JSON_DEPTH_MAX + ENVELOPE_DEPTH;
+
 // Every offset, and one past the last byte, must fit in the entry's `u32` fields.
-const _: () = assert!(ARGS_BYTES_MAX < u32::MAX as usize);
+const _: () = assert!(BODY_BYTES_MAX < u32::MAX as usize);
 // The next-sibling index can be one past the last entry.
-const _: () = assert!(JSON_VALUES_MAX <= u16::MAX as usize);
+const _: () = assert!(BODY_VALUES_MAX <= u16::MAX as usize);
 const _: () = assert!(OBJECT_KEYS_MAX <= u32::MAX as usize);
 // A tape of `JSON_VALUES_MAX` entries is meant to live on the caller's stack.
 const _: () = assert!(size_of::<Entry>() <= 24);
@@ -304,7 +320,7 @@ fn fnv_bytes(mut hash: u32, bytes: &[u8]) -> u32 {
     hash
 }
 
-/// Offsets are below `ARGS_BYTES_MAX`, checked before any offset exists, so this never truncates.
+/// Offsets are below `BODY_BYTES_MAX`, checked before any offset exists, so this never truncates.
 #[inline(always)]
 fn at(pos: usize) -> u32 {
     pos as u32
@@ -404,14 +420,34 @@ impl Key {
 ///
 /// The first rule the input breaks, in input order, as described in the module documentation.
 pub fn parse<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
-    let count = build(input, entries)?;
+    let count = build::<false>(input, entries)?;
     let entries: &'a [Entry] = entries;
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
 }
 
-/// Returns the number of entries written.
-fn build(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
-    if input.len() > ARGS_BYTES_MAX {
+/// Parses a whole JSON-RPC body like [`parse`], by the same rules, with the limits widened by
+/// the envelope's allowance: at most [`BODY_BYTES_MAX`] bytes, [`BODY_VALUES_MAX`] values and
+/// [`BODY_DEPTH_MAX`] levels. So the `arguments` object at depth 3 may nest exactly as deep as
+/// [`parse`] allows; its byte and value counts are checked by the caller
+/// ([`Value::raw`], [`Value::subtree_len`]).
+///
+/// # Errors
+///
+/// As [`parse`], against the body's limits.
+pub fn parse_body<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
+    let count = build::<true>(input, entries)?;
+    let entries: &'a [Entry] = entries;
+    Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
+}
+
+/// Returns the number of entries written. `BODY` selects the limits of [`parse_body`].
+fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
+    let (bytes_max, values_max, depth_max) = if BODY {
+        (BODY_BYTES_MAX, BODY_VALUES_MAX, BODY_DEPTH_MAX)
+    } else {
+        (ARGS_BYTES_MAX, JSON_VALUES_MAX, JSON_DEPTH_MAX)
+    };
+    if input.len() > bytes_max {
         return Err(JsonError::TooLarge);
     }
     let mut pos = skip_ws(input, 0);
@@ -421,7 +457,7 @@ fn build(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
     // `top` is the innermost open container, kept out of the array because every value and key
     // touches it; `stack[d - 1]` holds the container at depth `d < depth`, saved when its child
     // container opened.
-    let mut stack = [Frame::EMPTY; JSON_DEPTH_MAX];
+    let mut stack = [Frame::EMPTY; BODY_DEPTH_MAX];
     let mut top = Frame::EMPTY;
     let mut depth = 0usize;
     let mut n = 0usize;
@@ -432,7 +468,7 @@ fn build(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
         let Some(&b) = input.get(pos) else {
             return Err(syntax(pos));
         };
-        let Some(slot) = tape.get_mut(n).filter(|_| n < JSON_VALUES_MAX) else {
+        let Some(slot) = tape.get_mut(n).filter(|_| n < values_max) else {
             return Err(JsonError::TooManyValues);
         };
         let mut entry = Entry {
@@ -447,7 +483,7 @@ fn build(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
         };
         match b {
             b'{' | b'[' => {
-                if depth >= JSON_DEPTH_MAX {
+                if depth >= depth_max {
                     return Err(JsonError::DepthExceeded { offset: at(pos) });
                 }
                 let object = b == b'{';
@@ -854,6 +890,11 @@ impl<'t> Value<'t> {
         }
     }
 
+    /// The number of values in this value's subtree, itself included (1 for a scalar).
+    pub fn subtree_len(&self) -> usize {
+        usize::from(self.entry().next).saturating_sub(self.idx)
+    }
+
     /// Whether [`Value::len`] is 0.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -1079,6 +1120,12 @@ impl<'t> JsonStr<'t> {
     /// The text between the quotes, escapes included.
     pub fn raw(&self) -> &'t [u8] {
         self.raw
+    }
+
+    /// Whether the raw text has escapes (a backslash), so that [`JsonStr::raw`] differs from
+    /// the unescaped string. Known from the scan; costs nothing.
+    pub fn is_escaped(&self) -> bool {
+        self.escaped
     }
 }
 

@@ -5,6 +5,35 @@
 //! [`Decision`]: allow, deny or require approval, with the rule, a stable reason code, a human
 //! reason and a risk level.
 //!
+//! # Two entry points
+//!
+//! - [`Program::evaluate`] takes a [`Request`]: the method, tool and principal the gateway
+//!   already extracted, and the raw bytes of the `arguments` object, which the runtime scans
+//!   strictly itself.
+//! - [`Program::evaluate_call`] takes the raw JSON-RPC `tools/call` body as it arrived
+//!   (`{"jsonrpc":"2.0","id":..,"method":"tools/call","params":{"name":..,"arguments":{..}}}`)
+//!   and a [`Caller`]. It scans the body once, by the same strict rules (duplicate keys at every
+//!   depth, UTF-8, escapes, limits), takes `method`, `params.name` and `params.arguments` from
+//!   that one scan and evaluates on it, so a proxy neither splits the envelope itself nor has
+//!   the arguments read twice. Its decision is the one [`Program::evaluate`] gives the same
+//!   call split out of the body; a malformed envelope denies, risk high, with its own code:
+//!
+//!   | code | when |
+//!   |---|---|
+//!   | `json.*` | the body is not strict JSON (as for arguments: `json.duplicate_key`, ...) |
+//!   | `request.method` | `method` is absent, not a string, or not `tools/call` |
+//!   | `request.params` | `params` is absent or not an object |
+//!   | `request.name` | `params.name` is absent or not a string |
+//!   | `json.not_an_object` | `params.arguments` is present and not an object (as [`Program::evaluate`] says of such arguments); absent means `{}`, as in MCP |
+//!
+//!   The arguments keep their own limits inside the body: [`json::JSON_DEPTH_MAX`] levels
+//!   below `arguments`, [`json::JSON_VALUES_MAX`] values and [`json::ARGS_BYTES_MAX`] bytes;
+//!   the envelope around them may add [`json::ENVELOPE_VALUES_MAX`] values and
+//!   [`json::ENVELOPE_BYTES_MAX`] bytes. Other members (`jsonrpc`, `id`, `params._meta`) are
+//!   scanned strictly but not interpreted. When a body has several faults, the code is that of
+//!   the first in body order, so it can differ from what split-then-evaluate reports first;
+//!   the effect is deny either way.
+//!
 //! # Guarantees
 //!
 //! - `#![no_std]`, no `alloc`, no `unsafe`, no dependencies, no clock, no randomness, no
@@ -24,6 +53,12 @@
 //! let mut scratch = Scratch::new(); // reuse it: it is large, and creating it is the only cost
 //! let request = Request::tool_call("fs.read", br#"{"path":"/workspace/README.md"}"#);
 //! let decision = program.evaluate(&request, &mut scratch);
+//! assert_eq!(decision.effect, Effect::Allow);
+//!
+//! // Or straight from the JSON-RPC body a proxy received:
+//! let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call",
+//!     "params":{"name":"fs.read","arguments":{"path":"/workspace/README.md"}}}"#;
+//! let decision = program.evaluate_call(body, &mcppol_runtime::Caller::default(), &mut scratch);
 //! assert_eq!(decision.effect, Effect::Allow);
 //! ```
 #![no_std]
@@ -199,6 +234,18 @@ impl fmt::Debug for Request<'_> {
     }
 }
 
+/// Who sends a request that [`Program::evaluate_call`] reads from its raw body: what the
+/// gateway knows from its own configuration and authentication, never from the body.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Caller<'r> {
+    /// The upstream server's name in the gateway's configuration; empty if unknown.
+    pub server: &'r str,
+    /// The authenticated principal's id; empty if anonymous.
+    pub principal_id: &'r str,
+    /// The principal's roles.
+    pub principal_roles: &'r [&'r str],
+}
+
 /// The decision for one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision<'p> {
@@ -225,9 +272,13 @@ pub struct Decision<'p> {
 /// It is large (tens of KiB); create it once per thread and reuse it. Its contents never carry
 /// over between evaluations.
 pub struct Scratch {
-    pub(crate) tape: [json::Entry; json::JSON_VALUES_MAX],
+    /// Large enough for a whole body ([`Program::evaluate_call`]); [`Program::evaluate`] uses
+    /// at most [`json::JSON_VALUES_MAX`] entries of it.
+    pub(crate) tape: [json::Entry; json::BODY_VALUES_MAX],
     pub(crate) text: [u8; limits::STRING_BYTES_MAX],
     pub(crate) path: [u8; limits::STRING_BYTES_MAX],
+    /// The unescaped tool name, when [`Program::evaluate_call`] finds escapes in it.
+    pub(crate) name: [u8; limits::STRING_BYTES_MAX],
 }
 
 impl Scratch {
@@ -239,9 +290,10 @@ impl Scratch {
     )]
     pub const fn new() -> Self {
         Scratch {
-            tape: [json::Entry::EMPTY; json::JSON_VALUES_MAX],
+            tape: [json::Entry::EMPTY; json::BODY_VALUES_MAX],
             text: [0; limits::STRING_BYTES_MAX],
             path: [0; limits::STRING_BYTES_MAX],
+            name: [0; limits::STRING_BYTES_MAX],
         }
     }
 }

@@ -998,11 +998,19 @@ fn normalize_general<'o>(
 /// caller that forgot to normalize, this returns false (deny) if either is empty or contains
 /// NUL, a backslash or a `..` segment, so `/workspace/../etc` never matches `/workspace`.
 pub fn has_prefix(normalized: &[u8], prefix: &[u8]) -> bool {
-    if !plausibly_normalized(normalized) || !plausibly_normalized(prefix) {
+    let (Some(path_clean), Some(prefix_clean)) = (guard(normalized), guard(prefix)) else {
         return false;
-    }
+    };
     if root_kind(normalized) != root_kind(prefix) {
         return false;
+    }
+    if path_clean && prefix_clean {
+        // Both are `/` then `/`-separated segments, none empty or `.`: the segments are exactly
+        // the tokens between slashes, so "the prefix's segments lead the path's" is "the prefix
+        // is a byte prefix that ends where a token of the path ends".
+        return prefix == b"/"
+            || (normalized.starts_with(prefix)
+                && matches!(normalized.get(prefix.len()), None | Some(b'/')));
     }
     let mut have = segments(normalized);
     segments(prefix).all(|want| have.next() == Some(want))
@@ -1026,20 +1034,28 @@ fn segments(path: &[u8]) -> impl Iterator<Item = &[u8]> {
     path.split(is_slash).filter(|s| !s.is_empty() && *s != b".")
 }
 
-fn plausibly_normalized(path: &[u8]) -> bool {
+/// The guard of [`has_prefix`], in one pass: `None` when `path` is empty or contains NUL, a
+/// backslash or a `..` segment; else whether it is clean: `/` alone, or `/` followed by
+/// segments that are neither empty nor `.` (no `//`, no `/./`, no trailing `/` or `/.`).
+fn guard(path: &[u8]) -> Option<bool> {
     if path.is_empty() {
-        return false;
+        return None;
     }
-    // One pass: the length of the current segment so far, and whether it is all dots (a `..`
-    // segment is two bytes, both dots).
+    // The length of the current segment so far, and whether it is all dots (a `..` segment is
+    // two bytes, both dots; a `.` segment one).
     let mut run = 0usize;
     let mut dots_only = true;
-    for &b in path {
+    let mut clean = path.first() == Some(&b'/');
+    for (index, &b) in path.iter().enumerate() {
         match b {
-            0 | b'\\' => return false,
+            0 | b'\\' => return None,
             b'/' => {
                 if run == 2 && dots_only {
-                    return false;
+                    return None;
+                }
+                // An empty segment (other than before the leading slash) or a `.` segment.
+                if (run == 0 && index != 0) || (run == 1 && dots_only) {
+                    clean = false;
                 }
                 run = 0;
                 dots_only = true;
@@ -1050,7 +1066,14 @@ fn plausibly_normalized(path: &[u8]) -> bool {
             }
         }
     }
-    !(run == 2 && dots_only)
+    if run == 2 && dots_only {
+        return None;
+    }
+    // A trailing `/` (but `/` alone is clean) or a trailing `.` segment.
+    if (run == 0 && path.len() != 1) || (run == 1 && dots_only) {
+        clean = false;
+    }
+    Some(clean)
 }
 #[cfg(test)]
 mod tests {
@@ -1920,6 +1943,51 @@ mod tests {
     }
 
     /// Mostly-valid paths: names, dots and separators only, so that acceptance is common.
+    /// `has_prefix` as it was before its fast path: guard, root, then segment by segment.
+    fn has_prefix_by_segments(normalized: &[u8], prefix: &[u8]) -> bool {
+        fn plausible(path: &[u8]) -> bool {
+            !path.is_empty()
+                && !path.contains(&0)
+                && !path.contains(&b'\\')
+                && !path.split(|&b| b == b'/').any(|segment| segment == b"..")
+        }
+        plausible(normalized)
+            && plausible(prefix)
+            && root_kind(normalized) == root_kind(prefix)
+            && {
+                let mut have = segments(normalized);
+                segments(prefix).all(|want| have.next() == Some(want))
+            }
+    }
+
+    #[test]
+    fn has_prefix_fast_path_cases() {
+        for (path, prefix) in [
+            ("/workspace/a", "/workspace"),
+            ("/workspace", "/workspace"),
+            ("/workspaces", "/workspace"),
+            ("/workspace/a", "/workspace/"),
+            ("/workspace//a", "/workspace"),
+            ("/workspace/./a", "/workspace/a"),
+            ("/a", "/"),
+            ("/", "/"),
+            ("/", "/a"),
+            ("/a/b", "/a/b/c"),
+            ("/a/.", "/a"),
+            ("/a/..b", "/a"),
+            ("//a", "/a"),
+            ("a/b", "/a"),
+            ("c:/a", "/a"),
+        ] {
+            let (path, prefix) = (path.as_bytes(), prefix.as_bytes());
+            assert_eq!(
+                has_prefix(path, prefix),
+                has_prefix_by_segments(path, prefix),
+                "{path:?} {prefix:?}"
+            );
+        }
+    }
+
     fn clean_path_strategy() -> impl Strategy<Value = Vec<u8>> {
         let piece = proptest::sample::select(&[
             "a", "b", "Ab", "a.", "a ", ".", "..", "/", "/", "\\", "C:\\", "c:/", "%2e", "%2f",
@@ -2051,6 +2119,16 @@ mod tests {
                 let rs = split_segments(&r);
                 prop_assert!(rs.len() >= ps.len() && rs[..ps.len()] == ps[..]);
             }
+        }
+
+        /// The byte-prefix fast path of `has_prefix` gives the answer of the segment-wise
+        /// definition it replaced, on any bytes (normalised or not).
+        #[test]
+        fn has_prefix_fast_path_is_the_segment_definition(
+            path in prop_oneof![1 => path_strategy(), 2 => clean_path_strategy()],
+            prefix in prop_oneof![1 => path_strategy(), 2 => clean_path_strategy()],
+        ) {
+            prop_assert_eq!(has_prefix(&path, &prefix), has_prefix_by_segments(&path, &prefix));
         }
 
         #[test]

@@ -200,6 +200,10 @@ pub struct Program<'a> {
     pub(crate) bytes: &'a [u8],
     pub(crate) strings: Table<'a>,
     pub(crate) string_bytes: &'a [u8],
+    /// `string_bytes` as text when the whole region is UTF-8 (the compiler writes the strings
+    /// back to back, each valid, so it always is), else empty. A string is then a sub-slice at
+    /// char boundaries, which `str::get` checks in O(1): decisions need no UTF-8 pass.
+    pub(crate) string_text: &'a str,
     pub(crate) sets: Table<'a>,
     pub(crate) set_members: &'a [u8],
     pub(crate) dfas: Table<'a>,
@@ -432,6 +436,8 @@ impl<'a> Program<'a> {
             bytes,
             strings,
             string_bytes,
+            // One pass over the region at load, instead of one per string per decision.
+            string_text: core::str::from_utf8(string_bytes).unwrap_or(""),
             sets,
             set_members,
             dfas,
@@ -489,11 +495,19 @@ impl<'a> Program<'a> {
         Ok(program)
     }
 
-    /// String `id` from the string table, or `None` if out of range.
+    /// String `id` from the string table, or `None` if out of range or not UTF-8.
+    ///
+    /// A sub-slice of valid UTF-8 is valid UTF-8 exactly when it starts and ends at char
+    /// boundaries (a valid string cannot start with a continuation byte nor end inside a
+    /// sequence), which is what `str::get` checks; so when the region is text this is the same
+    /// answer as `from_utf8` on the string's bytes, in O(1). Otherwise it falls back to that.
     pub(crate) fn string(&self, id: u32) -> Option<&'a str> {
         let (offset, len) = self.strings.span(id)?;
-        let bytes = self.string_bytes.get(offset..offset.checked_add(len)?)?;
-        core::str::from_utf8(bytes).ok()
+        let end = offset.checked_add(len)?;
+        if let Some(text) = self.string_text.get(offset..end) {
+            return Some(text);
+        }
+        core::str::from_utf8(self.string_bytes.get(offset..end)?).ok()
     }
 
     /// String `id` as bytes, without the UTF-8 check (verification did it once). Empty if out
@@ -542,12 +556,8 @@ impl<'a> Program<'a> {
 
     fn verify_strings(&self) -> Result<(), FormatError> {
         for id in 0..self.strings.count {
-            let ok = self.strings.span(id).is_some_and(|(offset, len)| {
-                len <= limits::STRING_BYTES_MAX
-                    && offset
-                        .checked_add(len)
-                        .and_then(|end| self.string_bytes.get(offset..end))
-                        .is_some_and(|bytes| core::str::from_utf8(bytes).is_ok())
+            let ok = self.strings.span(id).is_some_and(|(_, len)| {
+                len <= limits::STRING_BYTES_MAX && self.string(id).is_some()
             });
             check(ok, K::BadString, id as usize)?;
         }

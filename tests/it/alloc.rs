@@ -2,7 +2,7 @@
 //! not interfere) observes zero allocations across a corpus of requests, after loading.
 
 use crate::support::root;
-use mcppol_runtime::{Program, Request, Scratch};
+use mcppol_runtime::{Caller, Program, Request, Scratch};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -67,15 +67,27 @@ fn loading_and_evaluating_allocate_nothing() {
         .iter()
         .map(|(tool, args)| ((*tool).to_owned(), (*args).to_owned()))
         .collect();
+        // The bodies are built before counting starts.
+        let bodies: Vec<String> = requests
+            .iter()
+            .map(|(tool, args)| {
+                format!(
+                    r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{tool}","arguments":{args}}}}}"#
+                )
+            })
+            .collect();
         let before = allocations();
         let program = Program::from_bytes(&artifact).unwrap();
         let mut effects = 0u32;
-        for (tool, args) in &requests {
+        for ((tool, args), body) in requests.iter().zip(&bodies) {
             let request = Request {
                 principal_roles: &["admin"],
                 ..Request::tool_call(tool, args.as_bytes())
             };
             effects += program.evaluate(&request, &mut scratch).effect as u32;
+            // The same call from its raw JSON-RPC body.
+            let caller = Caller { principal_roles: &["admin"], ..Caller::default() };
+            effects += program.evaluate_call(body.as_bytes(), &caller, &mut scratch).effect as u32;
         }
         assert_eq!(allocations() - before, 0, "{name}: loading or evaluating allocated");
         assert!(effects > 0, "the corpus should produce some non-allow decisions");

@@ -11,6 +11,7 @@
 
 mod adversarial;
 mod alloc;
+mod call;
 mod constraints;
 mod craft;
 mod determinism;

@@ -2,10 +2,12 @@
 //! of its corpus either from a pre-built native request (tier 1) or from the raw `tools/call`
 //! JSON-RPC body a proxy holds (tier 2, each engine's own conversion included).
 //!
-//! Tier 2 starts the same way for every engine: an allocation-free strict parse of the envelope
-//! (`method`, `params.name`, and `params.arguments` as raw bytes), see [`envelope`]. mcppol then takes
-//! the argument bytes as they are; the peers build their native request from them, which is
-//! part of what they cost a proxy.
+//! Tier 2 for the peers starts with an allocation-free strict parse of the envelope (`method`,
+//! `params.name`, and `params.arguments` as raw bytes), see [`envelope`]; they then build their
+//! native request from the argument bytes, which is part of what they cost a proxy. mcppol has
+//! an entry point for exactly this, `Program::evaluate_call`, which scans the body once (as
+//! strictly as [`envelope`], duplicate keys included) and evaluates on that scan, so its tier 2
+//! uses it; the peers have no such entry point, so they keep the shared helper.
 
 use crate::common::workload::{Call, Workload};
 use std::collections::BTreeMap;
@@ -223,7 +225,6 @@ struct Mcppol {
     scratch: Box<mcppol_runtime::Scratch>,
     calls: &'static [Call],
     roles: &'static [Vec<&'static str>],
-    tape: EnvelopeTape,
 }
 
 /// Compiles `workload`'s YAML to verified artifact bytes.
@@ -249,7 +250,6 @@ impl Mcppol {
             scratch: Box::new(mcppol_runtime::Scratch::new()),
             calls,
             roles: Vec::leak(role_slices(calls)),
-            tape: envelope_tape(),
         })
     }
 }
@@ -284,9 +284,13 @@ impl Engine for Mcppol {
     fn eval_raw(&mut self, index: usize) -> Result<bool, Error> {
         let call = self.calls.get(index).ok_or("no such call")?;
         let roles = self.roles.get(index).ok_or("no such call")?;
-        let envelope = envelope(black_box(call.body.as_bytes()), &mut self.tape)?;
-        Ok(envelope.method == "tools/call"
-            && decide(&self.program, &mut self.scratch, envelope.name, roles, envelope.arguments))
+        // The body as the proxy received it: one strict scan, method, name and arguments
+        // taken from it, then the evaluation (see the module docs).
+        let caller =
+            mcppol_runtime::Caller { server: "", principal_id: "agent-1", principal_roles: roles };
+        let decision =
+            self.program.evaluate_call(black_box(call.body.as_bytes()), &caller, &mut self.scratch);
+        Ok(decision.effect == mcppol_runtime::Effect::Allow)
     }
 }
 
