@@ -795,12 +795,12 @@ impl<'a> Program<'a> {
 
     /// The most of a call's arguments an audit log may keep, as the policy states it. A sink
     /// keeps at most this much (it may keep less).
-    pub fn audit_args(&self) -> AuditArgs<'a> {
+    pub fn audit_args(&self) -> AuditArgs<'_> {
         match self.audit_args {
             format::audit_args::NONE => AuditArgs::None,
             format::audit_args::DIGEST => AuditArgs::Digest,
             format::audit_args::REDACTED => {
-                AuditArgs::Redacted(RedactList { program: *self, set: self.audit_redact })
+                AuditArgs::Redacted(RedactList { program: self, set: self.audit_redact })
             }
             format::audit_args::FULL => AuditArgs::Full,
             _ => AuditArgs::Unstated,
@@ -826,14 +826,14 @@ pub enum AuditArgs<'a> {
 
 /// The argument members (dotted paths, e.g. `auth.token`) an audit log must redact.
 #[derive(Clone, Copy, Debug)]
-pub struct RedactList<'a> {
-    program: Program<'a>,
+pub struct RedactList<'p> {
+    program: &'p Program<'p>,
     set: u32,
 }
 
-impl<'a> RedactList<'a> {
+impl<'p> RedactList<'p> {
     /// The member paths, in byte order.
-    pub fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &'p str> + use<'p> {
         let program = self.program;
         let members = program.set(self.set);
         (0..members.len() / 4)

@@ -11,6 +11,7 @@
 
 mod adversarial;
 mod alloc;
+mod audit_allowance;
 mod call;
 mod constraints;
 mod craft;
