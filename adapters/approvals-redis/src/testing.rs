@@ -101,7 +101,9 @@ impl Drop for TestRedis {
         if let Ok(keys) = self.keys()
             && !keys.is_empty()
         {
-            let _ = redis::cmd("DEL").arg(&keys).query::<i64>(&mut self.admin);
+            for chunk in keys.chunks(1000) {
+                let _ = redis::cmd("DEL").arg(chunk).query::<i64>(&mut self.admin);
+            }
         }
     }
 }

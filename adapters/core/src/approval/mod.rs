@@ -27,8 +27,8 @@ pub use model::{
     TOKEN_PREFIX, Token, canonical_args, format_ms, new_id, token_hash,
 };
 pub use webhook::{
-    Delivery, PayloadFormat, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookConfig, WebhookNotifier,
-    sign, verify_signature,
+    DELIVERY_HEADER, Delivery, IN_FLIGHT_MAX, PayloadFormat, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    WebhookConfig, WebhookNotifier, sign, verify_signature,
 };
 
 use crate::audit::{AuditSink, EventKind, Record};

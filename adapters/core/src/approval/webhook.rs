@@ -104,7 +104,13 @@ pub struct WebhookNotifier {
     agent: ureq::Agent,
     delivered: AtomicU64,
     failed: AtomicU64,
+    in_flight: AtomicU64,
 }
+
+/// Most background deliveries at once. A receiver that is down makes each delivery sleep
+/// through its backoff; beyond this many, new notifications are counted as failed instead of
+/// piling up threads (approvers still see every request in `list`).
+pub const IN_FLIGHT_MAX: u64 = 64;
 
 /// `sha256=` and the lowercase hex HMAC-SHA256 of `timestamp "." body` under `secret`.
 pub fn sign(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
@@ -194,6 +200,7 @@ impl WebhookNotifier {
             agent,
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
         })
     }
 
@@ -279,12 +286,21 @@ impl WebhookNotifier {
 /// always list pending requests, so a lost notification delays a call but never allows one.
 impl Notifier for Arc<WebhookNotifier> {
     fn notify(&self, request: &ApprovalRequest) {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= IN_FLIGHT_MAX {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let notifier = Arc::clone(self);
         let request = request.clone();
-        let spawned = std::thread::Builder::new()
-            .name("mcppol-webhook".to_owned())
-            .spawn(move || notifier.deliver(&request));
+        let spawned =
+            std::thread::Builder::new().name("mcppol-webhook".to_owned()).spawn(move || {
+                // The outcome is counted inside `deliver`.
+                let _ = notifier.deliver(&request);
+                notifier.in_flight.fetch_sub(1, Ordering::AcqRel);
+            });
         if spawned.is_err() {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
             self.failed.fetch_add(1, Ordering::Relaxed);
         }
     }
