@@ -1,6 +1,7 @@
 //! The `mcppol` command: compile policies, check artifacts in CI, evaluate requests, inspect
 //! artifacts. The library crates own the logic; this file owns I/O, formats and exit codes.
 
+mod approvals;
 mod audit;
 mod diff;
 mod eval;
@@ -106,6 +107,8 @@ enum Command {
     Test(test::TestArgs),
     /// Verify, query and export audit logs (`mcppol eval --audit` writes them).
     Audit(audit::AuditArgs),
+    /// List, show, approve and deny human approvals in Redis; open or use one for a call.
+    Approvals(approvals::ApprovalsArgs),
     /// List an artifact's DAG, tables and hash, or draw it with `--dot`.
     #[command(after_help = EXIT_CODES)]
     Inspect {
@@ -157,6 +160,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Inspect { artifact, dot } => inspect::run(&artifact, dot),
         Command::Audit(args) => audit::run(&args),
+        Command::Approvals(args) => approvals::run(&args),
     };
     ExitCode::from(code)
 }
