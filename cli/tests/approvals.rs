@@ -9,22 +9,12 @@
     reason = "test code: a failed unwrap or a panic is a failed test, with its message"
 )]
 
+mod common;
+
+use common::{mcppol, text};
 use mcppol_approvals_redis::testing::TestRedis;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn mcppol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcppol"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the mcppol binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Output;
 
 const POLICY: &str = "policies/default.mcpb";
 const ARGS: &str = r#"{"path":"/workspace/notes.md","content":"hello"}"#;

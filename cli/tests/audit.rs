@@ -9,33 +9,10 @@
     reason = "test code: a failed unwrap or a panic is a failed test, with its message"
 )]
 
+mod common;
+
+use common::{mcppol, root, scratch_dir, text};
 use mcppol_audit_postgres::testing::TestSchema;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn mcppol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcppol"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the mcppol binary runs")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcppol-cli-audit-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 const POLICY: &str = "policies/default.mcpb";
 const REQUESTS: &str = "policies/default.requests.jsonl";

@@ -8,32 +8,9 @@
     reason = "test code: a failed unwrap or a panic is a failed test, with its message"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn mcppol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcppol"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the mcppol binary runs")
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// A fresh directory for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcppol-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{mcppol, scratch_dir, text};
 
 #[test]
 fn eval_exit_codes_follow_the_decision() {
