@@ -3,6 +3,7 @@
 //! a gateway would and open or use an approval, so the whole flow runs without a gateway. The
 //! adapter crates own the semantics; this file owns flags, output and exit codes.
 
+use crate::eval::CallArgs;
 use crate::{Format, exit};
 use clap::{Args, Subcommand};
 use mcppol_adapters_core::approval::{
@@ -14,7 +15,6 @@ use mcppol_approvals_redis::{RedisConfig, RedisStore};
 use mcppol_audit_postgres::{PgConfig, postgres_sink};
 use mcppol_runtime::{Effect, Program, Request, Scratch};
 use serde_json::json;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,32 +129,6 @@ enum ApprovalsCommand {
     /// Expire every overdue open request (recording each), and say how many.
     #[command(after_help = APPROVALS_EXIT_CODES)]
     Sweep,
-}
-
-/// A call, as for `mcppol eval`.
-#[derive(Debug, Args)]
-struct CallArgs {
-    /// The policy: YAML (compiled in memory) or a compiled artifact (`.mcpb`).
-    #[arg(long)]
-    policy: PathBuf,
-    /// The tool.
-    #[arg(long)]
-    tool: String,
-    /// The arguments object, as JSON text.
-    #[arg(long, default_value = "{}")]
-    args: String,
-    /// The MCP method.
-    #[arg(long, default_value = "tools/call")]
-    method: String,
-    /// The upstream server.
-    #[arg(long, default_value = "")]
-    server: String,
-    /// The principal id.
-    #[arg(long, default_value = "")]
-    principal: String,
-    /// A role of the principal (repeatable).
-    #[arg(long = "role")]
-    roles: Vec<String>,
 }
 
 fn fail(error: &dyn std::fmt::Display) -> u8 {
@@ -436,24 +410,7 @@ fn list(open: &[ApprovalRequest], format: Format) -> u8 {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let padded: Vec<String> =
-            cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-        println!("{}", padded.join("  ").trim_end());
-    };
-    line(&header.map(str::to_owned));
-    for row in &rows {
-        line(row);
-    }
-    if rows.is_empty() {
-        println!("(no open requests)");
-    }
+    crate::print_table(&header, &rows, "(no open requests)");
     exit::OK
 }
 

@@ -272,24 +272,7 @@ fn print_table(events: &[AuditEvent]) {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let padded: Vec<String> =
-            cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-        println!("{}", padded.join("  ").trim_end());
-    };
-    line(&header.map(str::to_owned));
-    for row in &rows {
-        line(row);
-    }
-    if rows.is_empty() {
-        println!("(no events)");
-    }
+    crate::print_table(&header, &rows, "(no events)");
 }
 
 /// One `mcppol eval --requests` line; the field names are that format's.

@@ -46,6 +46,32 @@ pub(crate) struct EvalArgs {
     audit: crate::audit::RecordArgs,
 }
 
+/// One call given on the command line (`explain`, `approvals request|consume`).
+#[derive(Debug, Args)]
+pub(crate) struct CallArgs {
+    /// The policy: YAML (compiled in memory) or a compiled artifact (`.mcpb`).
+    #[arg(long)]
+    pub(crate) policy: PathBuf,
+    /// The tool.
+    #[arg(long)]
+    pub(crate) tool: String,
+    /// The arguments object, as JSON text.
+    #[arg(long, default_value = "{}")]
+    pub(crate) args: String,
+    /// The MCP method.
+    #[arg(long, default_value = "tools/call")]
+    pub(crate) method: String,
+    /// The upstream server.
+    #[arg(long, default_value = "")]
+    pub(crate) server: String,
+    /// The principal id.
+    #[arg(long, default_value = "")]
+    pub(crate) principal: String,
+    /// A role of the principal (repeatable).
+    #[arg(long = "role")]
+    pub(crate) roles: Vec<String>,
+}
+
 /// One line of a requests file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

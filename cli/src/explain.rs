@@ -2,35 +2,10 @@
 //! with what it looked at and its outcome, then the decision and the YAML rule behind it.
 
 use crate::{exit, inspect};
-use clap::Args;
 use mcppol_runtime::{Program, Request, Scratch, Trace};
-use std::path::PathBuf;
 
-/// Arguments of `mcppol explain`.
-#[derive(Debug, Args)]
-pub(crate) struct ExplainArgs {
-    /// The policy: YAML (compiled in memory) or a compiled artifact (`.mcpb`).
-    #[arg(long)]
-    policy: PathBuf,
-    /// The tool name.
-    #[arg(long)]
-    tool: String,
-    /// The arguments object, as JSON text.
-    #[arg(long, default_value = "{}")]
-    args: String,
-    /// The MCP method.
-    #[arg(long, default_value = "tools/call")]
-    method: String,
-    /// The upstream server.
-    #[arg(long, default_value = "")]
-    server: String,
-    /// The principal id.
-    #[arg(long, default_value = "")]
-    principal: String,
-    /// A role of the principal (repeatable).
-    #[arg(long = "role")]
-    roles: Vec<String>,
-}
+/// Arguments of `mcppol explain`: one call, as on the command line of `eval`.
+pub(crate) use crate::eval::CallArgs as ExplainArgs;
 
 /// The steps of one walk.
 #[derive(Default)]

@@ -318,6 +318,29 @@ fn fmt(policies: &[PathBuf], check: bool) -> u8 {
     code
 }
 
+/// Prints `rows` under `header` in left-aligned columns two spaces apart (`empty` when there
+/// are no rows): the human table of `audit query` and `approvals list`.
+pub(crate) fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]], empty: &str) {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> =
+            cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(&header.map(str::to_owned));
+    for row in rows {
+        line(row);
+    }
+    if rows.is_empty() {
+        println!("{empty}");
+    }
+}
+
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
