@@ -5,7 +5,8 @@ use crate::support::compile;
 use mcppol_runtime::format::{self, section};
 use mcppol_runtime::{FormatErrorKind as K, Program, Request, Scratch, Trace};
 
-const POLICY: &str = r#"
+/// The policy both verifier test modules start from: every section non-empty.
+pub(crate) const POLICY: &str = r#"
 version: 1
 name: verifier
 tools:

@@ -13,22 +13,12 @@ use crate::craft::{
     TOOLS, record, reseal, set_word,
 };
 use crate::support::compile;
+use crate::verifier::POLICY;
 use mcppol_runtime::dfa::{DFA_BYTES_MAX, DfaError};
 use mcppol_runtime::format::{self, flag, op, outcome, subject};
 use mcppol_runtime::{FormatErrorKind as K, Program, limits};
 use std::collections::BTreeSet;
 use std::rc::Rc;
-
-const POLICY: &str = r#"
-version: 1
-name: verifier
-tools:
-  t: { args: { p: { type: string, required: true } } }
-rules:
-  - {id: a, effect: allow, reason: ok, tool: t, when: 'args.p matches "^/w/" && args.p != "/w/x"'}
-  - {id: b, effect: deny, reason: no, tool: ['u.*', v], args: {p: {path: {in: [/etc]}}}}
-  - {id: c, effect: require_approval, reason: ask, tool: w, principal: {roles: [x, y]}}
-"#;
 
 type Make = Box<dyn Fn() -> Vec<u8>>;
 

@@ -267,12 +267,7 @@ impl RedisStore {
         match reply.code.as_str() {
             "ok" => {
                 let request = record::parse(&reply.fields)?;
-                let kind = if to == State::Approved {
-                    EventKind::ApprovalApproved
-                } else {
-                    EventKind::ApprovalDenied
-                };
-                self.hooks.record(kind, &request)?;
+                self.hooks.record(to.event_kind(), &request)?;
                 Ok(request)
             }
             "expired" => {

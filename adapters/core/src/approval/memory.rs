@@ -121,12 +121,7 @@ impl MemoryStore {
         };
         match outcome {
             Ok(request) => {
-                let kind = if to == State::Approved {
-                    EventKind::ApprovalApproved
-                } else {
-                    EventKind::ApprovalDenied
-                };
-                self.hooks.record(kind, &request)?;
+                self.hooks.record(to.event_kind(), &request)?;
                 Ok(request)
             }
             Err(expired) => {

@@ -54,6 +54,18 @@ impl State {
             .find(|state| state.as_str() == name)
     }
 
+    /// The audit event that records a change into this state.
+    pub const fn event_kind(self) -> crate::audit::EventKind {
+        use crate::audit::EventKind;
+        match self {
+            State::Pending => EventKind::ApprovalCreated,
+            State::Approved => EventKind::ApprovalApproved,
+            State::Denied => EventKind::ApprovalDenied,
+            State::Expired => EventKind::ApprovalExpired,
+            State::Consumed => EventKind::ApprovalConsumed,
+        }
+    }
+
     /// Pending or approved: the request can still change, and it is listed.
     pub const fn is_open(self) -> bool {
         matches!(self, State::Pending | State::Approved)

@@ -94,13 +94,7 @@ impl Backend for FileBackend {
     }
 
     fn append(&mut self, events: &[AuditEvent]) -> Result<(), AuditError> {
-        let mut buffer = Vec::new();
-        for event in events {
-            serde_json::to_writer(&mut buffer, event).map_err(|error| {
-                AuditError::new(ErrorKind::Malformed, format!("cannot serialise an event: {error}"))
-            })?;
-            buffer.push(b'\n');
-        }
+        let buffer = super::sink::json_lines(events)?;
         let path = self.path.clone();
         let file = self.open()?;
         let before = file.metadata().map(|meta| meta.len()).unwrap_or(0);

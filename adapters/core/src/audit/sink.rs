@@ -518,13 +518,7 @@ impl Spool {
     }
 
     fn append(&mut self, events: &[AuditEvent]) -> Result<(), AuditError> {
-        let mut buffer = Vec::new();
-        for event in events {
-            serde_json::to_writer(&mut buffer, event).map_err(|error| {
-                AuditError::new(ErrorKind::Malformed, format!("cannot serialise an event: {error}"))
-            })?;
-            buffer.push(b'\n');
-        }
+        let buffer = json_lines(events)?;
         let before = self.file.metadata().map(|meta| meta.len()).unwrap_or(0);
         let written = self.file.write_all(&buffer).and_then(|()| self.file.sync_data());
         if let Err(error) = written {
@@ -577,4 +571,17 @@ impl Spool {
         self.count = 0;
         Ok(())
     }
+}
+
+/// `events` as JSON lines, one object and a newline each: the spool's and the file store's
+/// on-disk form.
+pub(crate) fn json_lines(events: &[AuditEvent]) -> Result<Vec<u8>, AuditError> {
+    let mut buffer = Vec::new();
+    for event in events {
+        serde_json::to_writer(&mut buffer, event).map_err(|error| {
+            AuditError::new(ErrorKind::Malformed, format!("cannot serialise an event: {error}"))
+        })?;
+        buffer.push(b'\n');
+    }
+    Ok(buffer)
 }
