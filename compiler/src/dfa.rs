@@ -169,6 +169,21 @@ pub fn build_regex(pattern: &str) -> Result<Vec<u8>, BuildError> {
     compile(pattern, Source::Regex(pattern), Tuning::DEFAULT)
 }
 
+/// The bytes of `pattern` if it is one plain literal, like `\.\.` or `DROP TABLE`: such an
+/// unanchored regex matches exactly the strings that contain those bytes, which the runtime's
+/// substring test decides several times faster than a DFA walk. `None` for anything else
+/// (classes, repetition, anchors, flags such as `(?i)`, the empty pattern) and for patterns that
+/// do not parse.
+pub fn regex_literal(pattern: &str) -> Option<Vec<u8>> {
+    let hir = parse(pattern, Source::Regex(pattern)).ok()?;
+    match hir.kind() {
+        regex_syntax::hir::HirKind::Literal(literal) if !literal.0.is_empty() => {
+            Some(literal.0.to_vec())
+        }
+        _ => None,
+    }
+}
+
 /// How a glob treats `/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GlobStyle {

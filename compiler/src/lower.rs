@@ -248,7 +248,18 @@ impl Builder<'_> {
             Test::Prefix(s) => (op::STR_PREFIX, self.string(s), 0),
             Test::Suffix(s) => (op::STR_SUFFIX, self.string(s), 0),
             Test::Contains(s) => (op::STR_CONTAINS, self.string(s), 0),
-            Test::Matches(kind, pattern) => (op::STR_MATCHES, self.dfa(*kind, pattern), 0),
+            Test::Matches(kind, pattern) => {
+                // A regex that is one literal is a substring test (the same strings match; the
+                // differential tests hold the runtime to the reference's regex semantics).
+                let literal = (*kind == PatternKind::Regex)
+                    .then(|| crate::dfa::regex_literal(pattern))
+                    .flatten()
+                    .and_then(|bytes| String::from_utf8(bytes).ok());
+                match literal {
+                    Some(text) => (op::STR_CONTAINS, self.string(&text), 0),
+                    None => (op::STR_MATCHES, self.dfa(*kind, pattern), 0),
+                }
+            }
             Test::Len(cmp_op, n) => {
                 flags |= cmp_bits(*cmp_op);
                 (op::LEN_CMP, *n, 0)

@@ -264,18 +264,52 @@ impl<'a> Program<'a> {
     /// The entry node for `tool`: binary search of the sorted tool table.
     fn entry(&self, tool: &str) -> u32 {
         let needle = tool.as_bytes();
+        let needle_key = self.order_key(needle, 0, needle.len());
         let (mut low, mut high) = (0u32, self.tools.count);
         while low < high {
             let middle = low + (high - low) / 2;
             let record = self.tools.get(middle);
-            let name = self.string_bytes(read_u32(record, 0).unwrap_or(u32::MAX));
-            match name.cmp(needle) {
+            let (offset, len) =
+                self.strings.span(read_u32(record, 0).unwrap_or(u32::MAX)).unwrap_or((0, 0));
+            // Most steps are decided by the first eight bytes, compared as one integer; only
+            // equal keys compare the whole names.
+            let ordering = match self.order_key(self.string_bytes, offset, len).cmp(&needle_key) {
+                Ordering::Equal => self
+                    .string_bytes
+                    .get(offset..offset.saturating_add(len))
+                    .unwrap_or(&[])
+                    .cmp(needle),
+                unequal => unequal,
+            };
+            match ordering {
                 Ordering::Less => low = middle + 1,
                 Ordering::Greater => high = middle,
                 Ordering::Equal => return read_u32(record, 4).unwrap_or(self.fallback_entry),
             }
         }
         self.fallback_entry
+    }
+
+    /// The first eight bytes of `bytes[offset..offset + len]` (fewer if it is shorter) as a
+    /// big-endian integer padded with zeros: unequal keys order like the byte strings do, so a
+    /// binary search step needs the whole strings only when the keys are equal.
+    #[inline(always)]
+    fn order_key(&self, bytes: &[u8], offset: usize, len: usize) -> u64 {
+        let keep = len.min(8);
+        let mask = if keep == 0 { 0 } else { u64::MAX << (8 * (8 - keep)) };
+        // Eight bytes are there unless the string ends the buffer; the mask drops those past
+        // the string's end.
+        if let Some(word) = bytes.get(offset..offset.saturating_add(8))
+            && let Ok(word) = <[u8; 8]>::try_from(word)
+        {
+            return u64::from_be_bytes(word) & mask;
+        }
+        let mut word = [0u8; 8];
+        let tail = bytes.get(offset..offset.saturating_add(keep)).unwrap_or(&[]);
+        for (slot, &b) in word.iter_mut().zip(tail) {
+            *slot = b;
+        }
+        u64::from_be_bytes(word) & mask
     }
 
     fn outcome(&self, index: u32) -> Decision<'a> {
@@ -328,7 +362,9 @@ impl<'a> Program<'a> {
         }
     }
 
-    /// Evaluates predicate `index` against the request.
+    /// Evaluates predicate `index` against the request. Inlined into the walk: it runs once
+    /// per step, and a call per step was a measurable share of a decision.
+    #[inline(always)]
     fn test(&self, index: u32, context: &mut Context<'_, '_>) -> Result<bool, Fault> {
         let record = self.predicates.get(index);
         let subject = read_u8(record, 0).unwrap_or(0);
@@ -466,7 +502,8 @@ impl<'a> Program<'a> {
                 if operation == op::PATH_GLOB {
                     return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
                 }
-                Ok(set_members(self, a).any(|prefix| path::has_prefix(normalized, prefix)))
+                Ok(set_members(self, a)
+                    .any(|prefix| path::has_prefix_of_normalized(normalized, prefix)))
             }
             _ => {
                 let string = value.string().ok_or(ARG_TYPE)?;
@@ -610,7 +647,7 @@ fn test_url(
                 code: error.code(),
                 reason: "the URL path cannot be normalised safely",
             })?;
-            set_members(program, a).any(|prefix| path::has_prefix(normalized, prefix))
+            set_members(program, a).any(|prefix| path::has_prefix_of_normalized(normalized, prefix))
         }
         _ => match url::ssrf_class(&host, parsed.host) {
             Some(class) => {
@@ -776,6 +813,19 @@ fn wide(low: u32, high: u32) -> [u8; 8] {
     [a, b, c, d, e, f, g, h]
 }
 
+/// Whether `needle` occurs in `haystack`: a scan for its first byte, then a comparison at each
+/// hit (needles are short literals, and their first byte is rare in most values).
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    let Some(last_start) = haystack.len().checked_sub(needle.len()) else { return false };
+    let mut start = 0;
+    while let Some(candidates) = haystack.get(start..=last_start) {
+        let Some(hit) = candidates.iter().position(|&b| b == first) else { return false };
+        let at = start + hit;
+        if haystack.get(at + 1..at + needle.len()) == Some(rest) {
+            return true;
+        }
+        start = at + 1;
+    }
+    false
 }

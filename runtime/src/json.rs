@@ -38,7 +38,7 @@
 //!   keys (`{"a":1,"\u0061":2}`), at the second key's opening quote. Parsers disagree on which
 //!   member wins, so a policy could check one value while the tool receives the other.
 //! - [`JsonError::DepthExceeded`]: an array or object opened at depth [`JSON_DEPTH_MAX`] + 1
-//!   (the root object is depth 1), at its opening bracket. This bounds the explicit stack.
+//!   (the root object is depth 1), at its opening bracket.
 //! - [`JsonError::TooManyValues`]: more than [`JSON_VALUES_MAX`] values, or more than the caller's
 //!   tape holds. Every value, containers and the root included, is one tape entry.
 //! - [`JsonError::TooManyKeys`]: an object with more than [`OBJECT_KEYS_MAX`] members, at the
@@ -58,8 +58,8 @@
 //!
 //! Apart from the duplicate check, the work is linear in the input. The duplicate check compares
 //! each key's hash with those of its earlier siblings, so it is quadratic in
-//! [`OBJECT_KEYS_MAX`] at most, and compares bytes only when two hashes are equal. FNV-1a is not
-//! collision resistant, so crafted input can force a byte comparison for every pair of keys; the
+//! [`OBJECT_KEYS_MAX`] at most, and compares bytes only when two hashes are equal. The hash is
+//! not collision resistant, so crafted input can force a byte comparison for every pair of keys; the
 //! total is bounded by `OBJECT_KEYS_MAX² / 2` comparisons of at most [`KEY_BYTES_MAX`] bytes
 //! each (about 8 MiB of byte comparisons per object in the very worst case), independent of the
 //! input length.
@@ -70,7 +70,7 @@
 //! a container comes before its children) and returns a [`Tape`] over them; the root object is
 //! entry 0. An entry records its [`Kind`], the byte span of the value's raw text (strings with
 //! their quotes, containers with their brackets), and, for a member of an object, the byte span
-//! of its key between the quotes and the 32-bit FNV-1a hash of the key's unescaped bytes. Strings
+//! of its key between the quotes and a 32-bit hash of the key's unescaped bytes. Strings
 //! and keys have a flag that says whether they contain a backslash, so that the common case,
 //! no escapes, reads the input bytes directly. Each entry also holds the index of its next
 //! sibling, that is one past the last entry of its subtree: the children of a container at index
@@ -276,9 +276,11 @@ pub struct Entry {
     /// The member key between its quotes; empty when the value is not a member.
     key_start: u32,
     key_end: u32,
-    /// FNV-1a of the unescaped key; 0 when the value is not a member.
+    /// [`key_hash`] of the unescaped key; 0 when the value is not a member.
     key_hash: u32,
-    /// One past the last entry of this value's subtree.
+    /// One past the last entry of this value's subtree. While a container is open and one of
+    /// its children is a container, its member count ([`build`] keeps its open containers in
+    /// the tape rather than on a stack).
     next: u16,
     kind: Kind,
     /// `ESCAPED` and `KEY_ESCAPED`.
@@ -304,20 +306,34 @@ impl Entry {
     };
 }
 
-const FNV_OFFSET: u32 = 0x811c_9dc5;
-const FNV_PRIME: u32 = 0x0100_0193;
-
+/// A hash of a key's unescaped bytes: only a filter before comparing bytes, so it need not
+/// resist collisions (the duplicate check is bounded without it; see the module docs). It reads
+/// eight bytes at a time, since keys are hashed on every scan and most are under eight bytes.
 #[inline(always)]
-fn fnv_step(hash: u32, byte: u8) -> u32 {
-    (hash ^ u32::from(byte)).wrapping_mul(FNV_PRIME)
-}
-
-#[inline]
-fn fnv_bytes(mut hash: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        hash = fnv_step(hash, b);
+fn key_hash(key: &[u8]) -> u32 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(31);
+    let mut h = (key.len() as u64).wrapping_mul(K);
+    let mut chunks = key.chunks_exact(8);
+    for chunk in &mut chunks {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
+        h = mix(h, u64::from_le_bytes(bytes));
     }
-    hash
+    let tail = chunks.remainder();
+    let byte = |i: usize| u64::from(tail.get(i).copied().unwrap_or(0));
+    let word = |i: usize| {
+        let bytes = tail.get(i..i + 4).and_then(|b| <[u8; 4]>::try_from(b).ok());
+        u64::from(u32::from_le_bytes(bytes.unwrap_or([0; 4])))
+    };
+    // With the length mixed in, these words determine the tail's bytes: 1-3 bytes by the
+    // first, middle and last; 4-7 by two overlapping four-byte words.
+    let len = tail.len();
+    h = match len {
+        0 => h,
+        1..=3 => mix(h, byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16),
+        _ => mix(h, word(0) | word(len - 4) << 32),
+    };
+    (h ^ (h >> 32)) as u32
 }
 
 /// Offsets are below `BODY_BYTES_MAX`, checked before any offset exists, so this never truncates.
@@ -385,7 +401,7 @@ fn skip_ws(input: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// An open container.
+/// The innermost open container: its tape index, members so far, and whether it is an object.
 #[derive(Clone, Copy)]
 struct Frame {
     idx: u32,
@@ -397,6 +413,9 @@ impl Frame {
     const EMPTY: Frame = Frame { idx: 0, count: 0, object: false };
 }
 
+/// Marks the root's parent in an open container's `end` field.
+const NO_PARENT: u32 = u32::MAX;
+
 /// The key of the member whose value comes next.
 #[derive(Clone, Copy)]
 struct Key {
@@ -405,6 +424,9 @@ struct Key {
     hash: u32,
     flags: u8,
 }
+
+// An open container's member count is parked in its `u16` next-sibling field.
+const _: () = assert!(OBJECT_KEYS_MAX <= u16::MAX as usize);
 
 impl Key {
     const NONE: Key = Key { start: 0, end: 0, hash: 0, flags: 0 };
@@ -454,10 +476,11 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
     if input.get(pos) != Some(&b'{') {
         return Err(JsonError::NotAnObject);
     }
-    // `top` is the innermost open container, kept out of the array because every value and key
-    // touches it; `stack[d - 1]` holds the container at depth `d < depth`, saved when its child
-    // container opened.
-    let mut stack = [Frame::EMPTY; BODY_DEPTH_MAX];
+    // `top` is the innermost open container, kept in registers because every value and key
+    // touches it. The outer open containers live in the tape itself, not on a stack that would
+    // have to be cleared on every call: while open, a container's `end` holds its parent's
+    // index, and its `next` its member count, saved when a child container opens. Both get
+    // their real values when it closes.
     let mut top = Frame::EMPTY;
     let mut depth = 0usize;
     let mut n = 0usize;
@@ -488,10 +511,13 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
                 }
                 let object = b == b'{';
                 entry.kind = if object { Kind::Object } else { Kind::Array };
-                // `end` and `next` are set when the container closes.
+                entry.end = if depth == 0 { NO_PARENT } else { top.idx };
                 *slot = entry;
-                if let Some(parent) = depth.checked_sub(1).and_then(|d| stack.get_mut(d)) {
-                    *parent = top;
+                if depth > 0
+                    && let Some(parent) = tape.get_mut(top.idx as usize)
+                {
+                    // At most OBJECT_KEYS_MAX, asserted above to fit.
+                    parent.next = top.count as u16;
                 }
                 top = Frame { idx: at(n), count: 0, object };
                 depth += 1;
@@ -509,7 +535,7 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
                 // An empty container: the loop below closes it.
             }
             b'"' => {
-                let (end, escaped, _) = scan_string::<false>(input, pos)?;
+                let (end, escaped) = scan_string(input, pos)?;
                 entry.kind = Kind::String;
                 entry.end = at(end);
                 if escaped {
@@ -563,7 +589,9 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
                 _ => return Err(syntax(pos)),
             }
             pos += 1;
+            let mut parent = NO_PARENT;
             if let Some(container) = tape.get_mut(top.idx as usize) {
+                parent = container.end;
                 container.end = at(pos);
                 container.next = n as u16;
             }
@@ -572,14 +600,22 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
                 pos = skip_ws(input, pos);
                 return if pos == input.len() { Ok(n) } else { Err(syntax(pos)) };
             }
-            top = stack.get(depth - 1).copied().unwrap_or(Frame::EMPTY);
+            top = match tape.get(parent as usize) {
+                Some(open) => Frame {
+                    idx: parent,
+                    count: u32::from(open.next),
+                    object: open.kind == Kind::Object,
+                },
+                // Unreachable: every container below the root recorded its parent.
+                None => return Err(syntax(pos)),
+            };
         }
     }
 }
 
 /// Reads `"key"` and the colon after it at `pos`, and rejects a repeated key. `n` is the index
 /// the member's value will take. Returns the key and the position of the value.
-#[inline]
+#[inline(always)]
 fn member_key(
     input: &[u8],
     tape: &[Entry],
@@ -594,17 +630,14 @@ fn member_key(
         return Err(JsonError::TooManyKeys { offset: at(pos) });
     }
     top.count += 1;
-    let (end, escaped, hash) = scan_string::<true>(input, pos)?;
+    let (end, escaped) = scan_string(input, pos)?;
     if end - pos - 2 > KEY_BYTES_MAX {
         return Err(JsonError::KeyTooLong { offset: at(pos) });
     }
-    let key = Key {
-        start: at(pos + 1),
-        end: at(end - 1),
-        hash,
-        flags: if escaped { KEY_ESCAPED } else { 0 },
-    };
-    let new = key_str(input, key.start, key.end, key.flags);
+    let (start, stop) = (at(pos + 1), at(end - 1));
+    let new = key_str(input, start, stop, if escaped { KEY_ESCAPED } else { 0 });
+    let hash = if escaped { escaped_key_hash(&new) } else { key_hash(new.raw) };
+    let key = Key { start, end: stop, hash, flags: if escaped { KEY_ESCAPED } else { 0 } };
     // Earlier siblings are complete, so their next-sibling links are set.
     let mut i = top.idx as usize + 1;
     while i < n {
@@ -621,39 +654,37 @@ fn member_key(
     Ok((key, skip_ws(input, colon + 1)))
 }
 
+/// The [`key_hash`] of an escaped key, which the scanner has validated: rare, so kept out of
+/// line with its buffer (a key unescapes to at most its raw length, [`KEY_BYTES_MAX`]).
+#[cold]
+#[inline(never)]
+fn escaped_key_hash(key: &JsonStr<'_>) -> u32 {
+    let mut buffer = [0u8; KEY_BYTES_MAX];
+    key.unescape_into(&mut buffer).map_or(0, key_hash)
+}
+
 /// Validates the string whose opening quote is at `pos`. Returns the position after the closing
-/// quote, whether it has escapes, and, when `KEY`, the FNV-1a hash of its unescaped bytes.
+/// quote and whether it has escapes.
 #[inline(always)]
-fn scan_string<const KEY: bool>(input: &[u8], pos: usize) -> Result<(usize, bool, u32), JsonError> {
+fn scan_string(input: &[u8], pos: usize) -> Result<(usize, bool), JsonError> {
     let mut i = pos + 1;
     let mut escaped = false;
-    let mut hash = FNV_OFFSET;
     loop {
         let rest = input.get(i..).unwrap_or(&[]);
         let run = plain_run(rest);
         let Some(&b) = rest.get(run) else {
             return Err(syntax(input.len()));
         };
-        if KEY {
-            hash = fnv_bytes(hash, rest.get(..run).unwrap_or(&[]));
-        }
         i += run;
         match b {
-            b'"' => return Ok((i + 1, escaped, hash)),
+            b'"' => return Ok((i + 1, escaped)),
             b'\\' => {
                 escaped = true;
-                let (c, len) = escape(input, i)?;
-                if KEY {
-                    let (buf, n) = encode_utf8(c);
-                    hash = fnv_bytes(hash, buf.get(..n).unwrap_or(&[]));
-                }
+                let (_, len) = escape(input, i)?;
                 i += len;
             }
             0x80..=0xff => {
                 let len = utf8_sequence(input, i)?;
-                if KEY {
-                    hash = fnv_bytes(hash, input.get(i..i + len).unwrap_or(&[]));
-                }
                 i += len;
             }
             _ => return Err(JsonError::ControlCharacter { offset: at(i) }),
@@ -867,7 +898,7 @@ impl<'t> Value<'t> {
         if e.kind != Kind::Object {
             return None;
         }
-        let hash = fnv_bytes(FNV_OFFSET, key);
+        let hash = key_hash(key);
         let end = usize::from(e.next);
         let mut i = self.idx + 1;
         while i < end {
@@ -1668,12 +1699,12 @@ mod tests {
 
     #[test]
     fn hash_collisions_compare_bytes() {
-        // Find two distinct keys with the same FNV-1a hash (a birthday search).
+        // Find two distinct keys with the same hash (a birthday search).
         let mut seen = std::collections::BTreeMap::new();
         let mut pair = None;
         for i in 0u32..1_000_000 {
             let key = std::format!("k{i}");
-            let h = fnv_bytes(FNV_OFFSET, key.as_bytes());
+            let h = key_hash(key.as_bytes());
             if let Some(other) = seen.insert(h, key.clone()) {
                 pair = Some((other, key));
                 break;

@@ -821,6 +821,15 @@ pub fn normalize<'o>(
     if input.is_empty() {
         return Err(PathError::Empty);
     }
+    if options.style == Style::Posix && !options.percent_decode && is_canonical(input) {
+        // Already normal (nearly every real path is): the result is the input itself.
+        let slots = out.get_mut(..input.len()).ok_or(PathError::TooLong)?;
+        slots.copy_from_slice(input);
+        if options.case_insensitive {
+            slots.make_ascii_lowercase();
+        }
+        return Ok(slots);
+    }
     if is_plain_case(input, options, out.len()) {
         return normalize_plain(input, options, out);
     }
@@ -904,6 +913,81 @@ fn normalize_plain<'o>(
         len = 1;
     }
     out.get(..len).ok_or(PathError::TooLong)
+}
+
+/// What [`is_canonical`] needs to know of a byte.
+const OTHER: u8 = 0;
+const SLASH: u8 = 1;
+/// `.` or space: a segment must not end in one (it is a dot segment or an error).
+const BAD_END: u8 = 2;
+/// Not [`is_plain`].
+const NOT_PLAIN: u8 = 3;
+
+static CANONICAL_CLASS: [u8; 256] = {
+    let mut table = [NOT_PLAIN; 256];
+    let mut rest: &mut [u8] = &mut table;
+    let mut b = 0u32;
+    while let [class, tail @ ..] = rest {
+        *class = match b {
+            0x2f => SLASH,
+            0x2e | 0x20 => BAD_END,
+            0x25 | 0x5c => NOT_PLAIN,
+            0x20..=0x7e => OTHER,
+            _ => NOT_PLAIN,
+        };
+        rest = tail;
+        b += 1;
+    }
+    table
+};
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The high bit of every byte of `w` that equals `c`, exactly: no borrow crosses bytes.
+#[inline(always)]
+fn eq_mask(w: u64, c: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(c));
+    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
+}
+
+/// True if `input` is a plain POSIX path that is already what [`normalize_plain`] makes of it
+/// (before lowercasing): absolute, every byte [`is_plain`], and every segment non-empty and not
+/// ending in `.` or a space, which also excludes `.`, `..` and the segments that are errors.
+/// Nearly every real path is, and this pass, eight bytes at a time, is much cheaper than the
+/// segment walk. A test compares [`normalize`] with the general algorithm exhaustively.
+#[inline]
+fn is_canonical(input: &[u8]) -> bool {
+    let Some((&b'/', rest)) = input.split_first() else { return false };
+    // A segment ends badly where a slash or the end follows a slash (an empty segment), a `.`
+    // or a space. `carry` is that mark for the byte before the current word, at bit 7.
+    let mut carry = 0x80u64;
+    let mut words = rest.chunks_exact(8);
+    for chunk in &mut words {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
+        let w = u64::from_le_bytes(bytes);
+        // Not plain: >= 0x80, < 0x20 (the low seven bits below 0x20), 0x7f, `%`, `\`.
+        let control = !((w & LOW7).wrapping_add(ONES * 0x60)) & HIGH;
+        let not_plain = (w & HIGH) | control | eq_mask(w, 0x7f) | eq_mask(w, b'%');
+        let not_plain = not_plain | eq_mask(w, b'\\');
+        let slash = eq_mask(w, b'/');
+        let bad_end = slash | eq_mask(w, b'.') | eq_mask(w, b' ');
+        if not_plain | (slash & ((bad_end << 8) | carry)) != 0 {
+            return false;
+        }
+        carry = (bad_end >> 56) & 0x80;
+    }
+    let mut previous = if carry == 0 { OTHER } else { SLASH };
+    for &b in words.remainder() {
+        let class = CANONICAL_CLASS.get(usize::from(b)).copied().unwrap_or(NOT_PLAIN);
+        if class == NOT_PLAIN || (class == SLASH && previous != OTHER) {
+            return false;
+        }
+        previous = class;
+    }
+    // `/` alone is canonical; otherwise the last segment must end well.
+    rest.is_empty() || previous == OTHER
 }
 
 /// [`normalize`] for every input: characters, then segments, then the walk that writes.
@@ -1016,6 +1100,34 @@ pub fn has_prefix(normalized: &[u8], prefix: &[u8]) -> bool {
     segments(prefix).all(|want| have.next() == Some(want))
 }
 
+/// [`has_prefix`] for a `normalized` path that [`normalize`] returned, which needs no guard:
+/// its output is never empty and has no NUL, backslash, `..`, `.` or empty segment, so it is
+/// clean exactly when it is absolute. `prefix` is still guarded. Same answer as [`has_prefix`]
+/// on every output of [`normalize`] (a test holds this).
+pub fn has_prefix_of_normalized(normalized: &[u8], prefix: &[u8]) -> bool {
+    // The common allow: a non-empty byte prefix of an absolute normalized path that ends where
+    // one of its segments ends is itself clean (`/` and whole segments of the path), so the
+    // guard would pass it and the answer is yes without reading it twice.
+    if !prefix.is_empty()
+        && normalized.first() == Some(&b'/')
+        && normalized.starts_with(prefix)
+        && matches!(normalized.get(prefix.len()), None | Some(b'/'))
+    {
+        return true;
+    }
+    let Some(prefix_clean) = guard(prefix) else { return false };
+    if normalized.is_empty() || root_kind(normalized) != root_kind(prefix) {
+        return false;
+    }
+    if prefix_clean && normalized.first() == Some(&b'/') {
+        return prefix == b"/"
+            || (normalized.starts_with(prefix)
+                && matches!(normalized.get(prefix.len()), None | Some(b'/')));
+    }
+    let mut have = segments(normalized);
+    segments(prefix).all(|want| have.next() == Some(want))
+}
+
 /// 0 relative, 1 absolute (`/`), 2 drive (`c:/` or `c:`).
 fn root_kind(path: &[u8]) -> u8 {
     match path {
@@ -1100,6 +1212,87 @@ mod tests {
                     assert!(is_plain_case(path, options, fast.len()));
                     let got = normalize_plain(path, options, &mut fast).map(<[u8]>::to_vec);
                     assert_eq!(got, expected, "{:?}", core::str::from_utf8(path));
+                    // And through the dispatcher, which first tries `is_canonical`.
+                    let got = normalize(path, options, &mut fast).map(<[u8]>::to_vec);
+                    assert_eq!(got, expected, "{:?}", core::str::from_utf8(path));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_canonical_shortcut_agrees_with_the_general_algorithm_on_long_paths() {
+        // `is_canonical` reads eight bytes at a time, beyond the exhaustive test's 7 bytes: paths
+        // of 8 to 40 bytes, mostly canonical with one or two odd bytes anywhere, so every byte
+        // position of a word and the word boundaries meet every case.
+        let alphabet = [b'/', b'.', b' ', b'%', b'\\', 0x7f, 0x1f, 0x80, b'~', b'a', b'B', 0];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut fast, mut general) = ([0u8; 64], [0u8; 64]);
+        let mut canonical = 0;
+        for _ in 0..200_000 {
+            let len = 8 + (next() % 33) as usize;
+            let mut path = [0u8; 40];
+            for (i, slot) in path.iter_mut().enumerate().take(len) {
+                *slot = if i % 5 == 0 { b'/' } else { b'a' + (i % 26) as u8 };
+            }
+            path[0] = b'/';
+            for _ in 0..=(next() % 2) {
+                let at = (next() % len as u64) as usize;
+                path[at] = alphabet[(next() % alphabet.len() as u64) as usize];
+            }
+            let path = &path[..len];
+            canonical += usize::from(is_canonical(path));
+            for case_insensitive in [false, true] {
+                let options = PathOptions { case_insensitive, ..PathOptions::default() };
+                let expected = normalize_general(path, options, &mut general).map(<[u8]>::to_vec);
+                let got = normalize(path, options, &mut fast).map(<[u8]>::to_vec);
+                assert_eq!(got, expected, "{path:?}");
+            }
+        }
+        // Both branches were taken often.
+        assert!((20_000..180_000).contains(&canonical), "{canonical}");
+    }
+
+    #[test]
+    fn the_prefix_test_without_the_guard_agrees_on_every_normalized_path() {
+        // Every path of up to 5 bytes over an alphabet that reaches drives, escapes, percent
+        // forms and both separators, under every option combination.
+        let alphabet = [b'/', b'.', b'a', b'\\', b'%', b'2', b'5', b'0', b'c', b':'];
+        let prefixes: [&[u8]; 12] = [
+            b"/", b"/a", b"/a/", b"/a/c", b".", b"a", b"c:/", b"c:/a", b"/a/../c", b"", b"/a/.",
+            b"//a",
+        ];
+        let mut input = [0u8; 5];
+        let mut out = [0u8; 16];
+        for len in 1..=input.len() {
+            let count = alphabet.len().pow(u32::try_from(len).unwrap());
+            for mut code in 0..count {
+                for slot in input.iter_mut().take(len) {
+                    *slot = alphabet[code % alphabet.len()];
+                    code /= alphabet.len();
+                }
+                for style in [Style::Posix, Style::Windows] {
+                    for case_insensitive in [false, true] {
+                        for percent_decode in [false, true] {
+                            let options = PathOptions { style, case_insensitive, percent_decode };
+                            let Ok(normalized) = normalize(&input[..len], options, &mut out) else {
+                                continue;
+                            };
+                            for prefix in prefixes {
+                                assert_eq!(
+                                    has_prefix_of_normalized(normalized, prefix),
+                                    has_prefix(normalized, prefix),
+                                    "{normalized:?} {prefix:?}"
+                                );
+                            }
+                        }
+                    }
                 }
             }
         }
