@@ -66,7 +66,7 @@ pub struct Rule {
 }
 
 /// A set of exact names plus globs.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct NameMatcher {
     /// Exact names.
     pub exact: BTreeSet<String>,
@@ -75,7 +75,7 @@ pub struct NameMatcher {
 }
 
 /// A boolean condition over atoms, evaluated left to right with short-circuit.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Cond {
     /// Always holds.
     True,

@@ -26,6 +26,7 @@ pub mod lower;
 pub mod model;
 pub mod reference;
 pub mod resolve;
+pub mod thread;
 
 pub use diagnostic::{Diagnostic, Position, Severity};
 
@@ -144,6 +145,7 @@ pub fn compile(source: &str, file: &str) -> Result<Compiled, Vec<Diagnostic>> {
         .map_or_else(|| file.to_owned(), |name| name.to_string_lossy().into_owned());
     let (policy, patterns) = resolve::resolve(&model, source, &base_name).map_err(with_file)?;
     let mut tables = lower::lower(&policy, &patterns);
+    thread::thread(&mut tables);
     let bytes = emit::emit(&tables);
     verify_artifact(&bytes).map_err(|diagnostic| with_file(vec![diagnostic]))?;
     let source_map = std::mem::take(&mut tables.source_map);

@@ -1453,6 +1453,55 @@ proptest! {
 
 proptest! {
     #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Property 2b: jump threading (`mcppol_compiler::thread`) changes no decision, not even
+    /// the default's `check`, and never adds a node: the artifact `compile` returns against
+    /// the same policy lowered without the pass.
+    #[test]
+    fn threading_changes_no_decision(
+        policy in policy(),
+        requests in prop::collection::vec(request(), 8..16),
+    ) {
+        let yaml = policy.yaml();
+        let compiled = compile_or_reject(&yaml)?;
+        let plain = mcppol_compiler::emit::emit(&mcppol_compiler::lower::lower(
+            &compiled.policy,
+            &compiled.patterns,
+        ));
+        let threaded = mcppol_runtime::Program::from_bytes(&compiled.bytes)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let unthreaded = mcppol_runtime::Program::from_bytes(&plain)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(threaded.node_count() <= unthreaded.node_count());
+        let mut scratch = Box::new(mcppol_runtime::Scratch::new());
+        for request in &requests {
+            let args = request.args.render();
+            let roles = request.roles.clone();
+            let request = Request {
+                method: request.method,
+                server: request.server,
+                tool: request.tool,
+                principal_id: request.principal,
+                principal_roles: &roles,
+                args: args.as_bytes(),
+            };
+            let fast = threaded.evaluate(&request, &mut scratch);
+            let slow = unthreaded.evaluate(&request, &mut scratch);
+            prop_assert_eq!(
+                fast, slow,
+                "threaded (left) and unthreaded (right) disagree\npolicy:\n{}\nrequest: {:?}",
+                yaml, request
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
         cases: 150,
         failure_persistence: None,
         ..ProptestConfig::default()
