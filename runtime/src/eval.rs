@@ -223,10 +223,11 @@ impl<'a> Program<'a> {
         // INVARIANT (forward-edges): each step moves to a strictly smaller node index, so the
         // loop ends within `index + 1` steps; the counter is a second line of defence.
         for _ in 0..=self.nodes.count {
-            let record = self.nodes.get(index);
-            let a = read_u32(record, 4).unwrap_or(u32::MAX);
-            match read_u8(record, 0) {
-                Some(format::node::DECIDE) => {
+            let Some(([kind, ..], a, if_true, if_false)) = self.nodes.record16(index) else {
+                return CORRUPT.decision();
+            };
+            match kind {
+                format::node::DECIDE => {
                     trace.decide(index, a);
                     let mut decision = self.outcome(a);
                     if a == self.default_outcome {
@@ -234,26 +235,26 @@ impl<'a> Program<'a> {
                     }
                     return decision;
                 }
-                Some(format::node::TEST) => {
+                format::node::TEST => {
                     last_predicate = Some(a);
                     let next = match self.test(a, &mut context) {
                         Ok(true) => {
                             trace.test(index, a, Some(true));
-                            read_u32(record, 8)
+                            if_true
                         }
                         Ok(false) => {
                             trace.test(index, a, Some(false));
-                            read_u32(record, 12)
+                            if_false
                         }
                         Err(fault) => {
                             trace.test(index, a, None);
                             return fault.decision();
                         }
                     };
-                    match next {
-                        Some(next) if next < index => index = next,
-                        _ => return CORRUPT.decision(),
+                    if next >= index {
+                        return CORRUPT.decision();
                     }
+                    index = next;
                 }
                 _ => return CORRUPT.decision(),
             }
@@ -366,12 +367,10 @@ impl<'a> Program<'a> {
     /// per step, and a call per step was a measurable share of a decision.
     #[inline(always)]
     fn test(&self, index: u32, context: &mut Context<'_, '_>) -> Result<bool, Fault> {
-        let record = self.predicates.get(index);
-        let subject = read_u8(record, 0).unwrap_or(0);
-        let operation = read_u8(record, 1).unwrap_or(0);
-        let flags = read_u8(record, 2).unwrap_or(0);
-        let a = read_u32(record, 8).unwrap_or(u32::MAX);
-        let b = read_u32(record, 12).unwrap_or(u32::MAX);
+        let Some(([subject, operation, flags, _], path_id, a, b)) = self.predicates.record16(index)
+        else {
+            return Err(CORRUPT);
+        };
         let request = context.request;
         match subject {
             subject::METHOD => self.test_text(operation, a, b, request.method.as_bytes(), context),
@@ -389,7 +388,6 @@ impl<'a> Program<'a> {
             }),
             subject::ARGS => self.test_only_keys(a, context.args, context),
             subject::ARG => {
-                let path_id = read_u32(record, 4).unwrap_or(u32::MAX);
                 // Consecutive tests mostly read the same argument (exists, type, pattern, path
                 // under): look it up once. The tape does not change during an evaluation, so
                 // the same path gives the same answer.

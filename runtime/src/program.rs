@@ -243,6 +243,23 @@ impl<'a> Records<'a> {
         let start = (index as usize).saturating_mul(self.len);
         self.bytes.get(start..start.saturating_add(self.len)).unwrap_or(&[])
     }
+
+    /// A 16-byte record (nodes, predicates, outcomes) split into its 4 head bytes and 3 words,
+    /// with one bounds check instead of one per field; `None` when out of range or the table's
+    /// records are not 16 bytes long (verification makes both impossible).
+    #[inline(always)]
+    pub(crate) fn record16(&self, index: u32) -> Option<([u8; 4], u32, u32, u32)> {
+        let start = (index as usize).checked_mul(16)?;
+        let bytes = self.bytes.get(start..start.checked_add(16)?)?;
+        let [h0, h1, h2, h3, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] =
+            <[u8; 16]>::try_from(bytes).ok()?;
+        (self.len == 16).then_some((
+            [h0, h1, h2, h3],
+            u32::from_le_bytes([a0, a1, a2, a3]),
+            u32::from_le_bytes([b0, b1, b2, b3]),
+            u32::from_le_bytes([c0, c1, c2, c3]),
+        ))
+    }
 }
 
 impl<'a> Table<'a> {
