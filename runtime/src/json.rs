@@ -306,34 +306,51 @@ impl Entry {
     };
 }
 
+/// Multiplier of [`key_hash`]'s mixing step (the 64-bit golden ratio).
+const HASH_K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+#[inline(always)]
+fn mix(h: u64, w: u64) -> u64 {
+    (h ^ w).wrapping_mul(HASH_K).rotate_left(31)
+}
+
+#[inline(always)]
+fn fold(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
+}
+
 /// A hash of a key's unescaped bytes: only a filter before comparing bytes, so it need not
-/// resist collisions (the duplicate check is bounded without it; see the module docs). It reads
-/// eight bytes at a time, since keys are hashed on every scan and most are under eight bytes.
+/// resist collisions (the duplicate check is bounded without it; see the module docs). It mixes
+/// the key eight bytes at a time, then the last zero to seven bytes padded with zeros to a word:
+/// the scanner computes the same value from the words it loads to find the key's closing quote
+/// ([`member_key`]), so a plain key is never read twice. Keys that differ only by trailing NULs
+/// (which only escapes can write) collide, which costs a byte comparison and nothing else.
 #[inline(always)]
 fn key_hash(key: &[u8]) -> u32 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(31);
-    let mut h = (key.len() as u64).wrapping_mul(K);
-    let mut chunks = key.chunks_exact(8);
-    for chunk in &mut chunks {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
-        h = mix(h, u64::from_le_bytes(bytes));
+    let mut h = 0;
+    let mut rest = key;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        h = mix(h, u64::from_le_bytes(*word));
+        rest = tail;
     }
-    let tail = chunks.remainder();
-    let byte = |i: usize| u64::from(tail.get(i).copied().unwrap_or(0));
+    fold(mix(h, padded_word(rest)))
+}
+
+/// The bytes of `s`, at most seven, as a little-endian word padded with zeros.
+#[inline(always)]
+fn padded_word(s: &[u8]) -> u64 {
+    let len = s.len();
+    let byte = |i: usize| u64::from(s.get(i).copied().unwrap_or(0));
     let word = |i: usize| {
-        let bytes = tail.get(i..i + 4).and_then(|b| <[u8; 4]>::try_from(b).ok());
+        let bytes = s.get(i..).and_then(<[u8]>::first_chunk::<4>).copied();
         u64::from(u32::from_le_bytes(bytes.unwrap_or([0; 4])))
     };
-    // With the length mixed in, these words determine the tail's bytes: 1-3 bytes by the
-    // first, middle and last; 4-7 by two overlapping four-byte words.
-    let len = tail.len();
-    h = match len {
-        0 => h,
-        1..=3 => mix(h, byte(0) | byte(len / 2) << 8 | byte(len - 1) << 16),
-        _ => mix(h, word(0) | word(len - 4) << 32),
-    };
-    (h ^ (h >> 32)) as u32
+    // Overlapping reads put a byte at the same place each time, so OR-ing them is exact.
+    match len {
+        0 => 0,
+        1..=3 => byte(0) | byte(len / 2) << (8 * (len / 2)) | byte(len - 1) << (8 * (len - 1)),
+        _ => word(0) | word(len - 4) << (8 * (len - 4)),
+    }
 }
 
 /// Offsets are below `BODY_BYTES_MAX`, checked before any offset exists, so this never truncates.
@@ -367,70 +384,92 @@ fn string_stop(b: u8) -> bool {
     STRING_STOP.get(usize::from(b)).copied().unwrap_or(true)
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Marks, with its high bit, each byte of the little-endian word `w` that [`string_stop`]
+/// holds. A plain byte is 0x20–0x7f and neither quote nor backslash, so none of the three
+/// differences below takes it under zero or sets its high bit, and it neither borrows nor is
+/// marked; a quote or backslash becomes 0 and then 0xff, a control byte wraps, a non-ASCII byte
+/// has its high bit set. A borrow can also mark bytes above a stop, but never below the lowest
+/// one, so the lowest mark is always right.
+#[inline(always)]
+fn stops(w: u64) -> u64 {
+    let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+    let backslash = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    let ctrl = w.wrapping_sub(ONES * 0x20);
+    (quote | backslash | ctrl | w) & HIGH
+}
+
+/// The eight bytes at `i` as a little-endian word, if the input has eight bytes there: one
+/// bounds check per eight bytes.
+#[inline(always)]
+fn word_at(input: &[u8], i: usize) -> Option<u64> {
+    // `i + 8 <= len`, tested without overflow: cheaper than the slice's own checks alone.
+    if i >= input.len().saturating_sub(7) {
+        return None;
+    }
+    let bytes = input.get(i..i + 8)?.first_chunk::<8>()?;
+    Some(u64::from_le_bytes(*bytes))
+}
+
 /// The length of the run of plain string bytes at the start of `s`, eight bytes at a time.
 #[inline(always)]
 fn plain_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Marks the bytes of `x` that are zero. A borrow can also mark bytes above a marked one, but
-    // never below it, so the lowest mark is always right; the same holds for `ctrl` below.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut chunks = s.chunks_exact(8);
     let mut run = 0;
-    for chunk in &mut chunks {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
-        let w = u64::from_le_bytes(bytes);
-        let quote = zero(w ^ (ONES * u64::from(b'"')));
-        let backslash = zero(w ^ (ONES * u64::from(b'\\')));
-        let ctrl = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        let stop = quote | backslash | ctrl | (w & HIGH);
+    while let Some(w) = word_at(s, run) {
+        let stop = stops(w);
         if stop != 0 {
             return run + (stop.trailing_zeros() / 8) as usize;
         }
         run += 8;
     }
-    let tail = chunks.remainder();
+    let tail = s.get(run..).unwrap_or(&[]);
     run + tail.iter().position(|&b| string_stop(b)).unwrap_or(tail.len())
 }
 
+/// The byte at `pos`, or 0 past the end. 0 is never valid outside a string, so the end of the
+/// input fails where a NUL would, with a syntax error at `pos`, which is then the input length
+/// (the one place where the two differ, a value that would not fit the tape, tells them apart).
 #[inline(always)]
-fn skip_ws(input: &[u8], mut pos: usize) -> usize {
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = input.get(pos) {
-        pos += 1;
-    }
-    pos
+fn byte_at(input: &[u8], pos: usize) -> u8 {
+    input.get(pos).copied().unwrap_or(0)
 }
 
-/// The innermost open container: its tape index, members so far, and whether it is an object.
+/// Skips whitespace from `pos`: the position of the next token and its first byte (0 past the
+/// end). Compact JSON has no whitespace, so the first byte is tested before any loop.
+#[inline(always)]
+fn token(input: &[u8], pos: usize) -> (usize, u8) {
+    let b = byte_at(input, pos);
+    if b > b' ' { (pos, b) } else { token_after_ws(input, pos, b) }
+}
+
+#[inline]
+fn token_after_ws(input: &[u8], mut pos: usize, mut b: u8) -> (usize, u8) {
+    while let b' ' | b'\t' | b'\n' | b'\r' = b {
+        pos += 1;
+        b = byte_at(input, pos);
+    }
+    (pos, b)
+}
+
+/// The innermost open container: its tape index, members so far, and its closing bracket.
 #[derive(Clone, Copy)]
 struct Frame {
     idx: u32,
     count: u32,
-    object: bool,
+    close: u8,
 }
 
 impl Frame {
-    const EMPTY: Frame = Frame { idx: 0, count: 0, object: false };
+    const EMPTY: Frame = Frame { idx: 0, count: 0, close: b'}' };
 }
 
 /// Marks the root's parent in an open container's `end` field.
 const NO_PARENT: u32 = u32::MAX;
 
-/// The key of the member whose value comes next.
-#[derive(Clone, Copy)]
-struct Key {
-    start: u32,
-    end: u32,
-    hash: u32,
-    flags: u8,
-}
-
 // An open container's member count is parked in its `u16` next-sibling field.
 const _: () = assert!(OBJECT_KEYS_MAX <= u16::MAX as usize);
-
-impl Key {
-    const NONE: Key = Key { start: 0, end: 0, hash: 0, flags: 0 };
-}
 
 /// Parses `input` into `entries` and returns the tape over the entries it wrote.
 ///
@@ -462,6 +501,18 @@ pub fn parse_body<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
 }
 
+/// Clears the key fields of the entry a value without a key (an array element, the root) will
+/// take, if the tape has room for it; the value fills in the rest.
+#[inline(always)]
+fn no_key(tape: &mut [Entry], n: usize) {
+    if let Some(slot) = tape.get_mut(n) {
+        slot.key_start = 0;
+        slot.key_end = 0;
+        slot.key_hash = 0;
+        slot.flags = 0;
+    }
+}
+
 /// Returns the number of entries written. `BODY` selects the limits of [`parse_body`].
 fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
     let (bytes_max, values_max, depth_max) = if BODY {
@@ -472,87 +523,71 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
     if input.len() > bytes_max {
         return Err(JsonError::TooLarge);
     }
-    let mut pos = skip_ws(input, 0);
-    if input.get(pos) != Some(&b'{') {
+    let (mut pos, mut b) = token(input, 0);
+    if b != b'{' {
         return Err(JsonError::NotAnObject);
     }
+    // The part of the tape this document may fill, so one bounds check enforces both limits.
+    let tape_len = tape.len().min(values_max);
+    let tape = tape.get_mut(..tape_len).unwrap_or(&mut []);
     // `top` is the innermost open container, kept in registers because every value and key
     // touches it. The outer open containers live in the tape itself, not on a stack that would
     // have to be cleared on every call: while open, a container's `end` holds its parent's
     // index, and its `next` its member count, saved when a child container opens. Both get
-    // their real values when it closes.
+    // their real values when it closes. A member's key goes straight into the entry its value
+    // will take, which the value then completes.
     let mut top = Frame::EMPTY;
     let mut depth = 0usize;
     let mut n = 0usize;
-    let mut key = Key::NONE;
+    no_key(tape, 0);
     loop {
-        // `pos` is at the first byte of a value, after whitespace.
-        let start = pos;
-        let Some(&b) = input.get(pos) else {
-            return Err(syntax(pos));
-        };
-        let Some(slot) = tape.get_mut(n).filter(|_| n < values_max) else {
-            return Err(JsonError::TooManyValues);
-        };
-        let mut entry = Entry {
-            start: at(start),
-            end: 0,
-            key_start: key.start,
-            key_end: key.end,
-            key_hash: key.hash,
-            next: (n + 1) as u16,
-            kind: Kind::Null,
-            flags: key.flags,
-        };
-        match b {
+        // `pos` is at the first byte of a value, `b`, after whitespace; the key fields of
+        // entry `n` are written.
+        if n >= tape.len() {
+            // The input ending before the value is the earlier error.
+            return Err(if pos >= input.len() { syntax(pos) } else { JsonError::TooManyValues });
+        }
+        let (kind, end, flags) = match b {
+            b'"' => {
+                let (end, escaped) = scan_string(input, pos)?;
+                (Kind::String, end, if escaped { ESCAPED } else { 0 })
+            }
             b'{' | b'[' => {
                 if depth >= depth_max {
                     return Err(JsonError::DepthExceeded { offset: at(pos) });
                 }
                 let object = b == b'{';
-                entry.kind = if object { Kind::Object } else { Kind::Array };
-                entry.end = if depth == 0 { NO_PARENT } else { top.idx };
-                *slot = entry;
+                if let Some(slot) = tape.get_mut(n) {
+                    slot.start = at(pos);
+                    slot.end = if depth == 0 { NO_PARENT } else { top.idx };
+                    slot.next = (n + 1) as u16;
+                    slot.kind = if object { Kind::Object } else { Kind::Array };
+                }
                 if depth > 0
                     && let Some(parent) = tape.get_mut(top.idx as usize)
                 {
                     // At most OBJECT_KEYS_MAX, asserted above to fit.
                     parent.next = top.count as u16;
                 }
-                top = Frame { idx: at(n), count: 0, object };
+                let close = if object { b'}' } else { b']' };
+                top = Frame { idx: at(n), count: 0, close };
                 depth += 1;
                 n += 1;
-                pos = skip_ws(input, pos + 1);
-                let close = if object { b'}' } else { b']' };
-                if input.get(pos) != Some(&close) {
+                let (next, c) = token(input, pos + 1);
+                if c != close {
                     if object {
-                        (key, pos) = member_key(input, tape, &mut top, n, pos)?;
+                        (pos, b) = member_key(input, tape, &mut top, n, next, c)?;
                     } else {
-                        key = Key::NONE;
+                        no_key(tape, n);
+                        (pos, b) = (next, c);
                     }
                     continue;
                 }
                 // An empty container: the loop below closes it.
+                pos = next;
+                (Kind::Object, 0, 0)
             }
-            b'"' => {
-                let (end, escaped) = scan_string(input, pos)?;
-                entry.kind = Kind::String;
-                entry.end = at(end);
-                if escaped {
-                    entry.flags |= ESCAPED;
-                }
-                *slot = entry;
-                n += 1;
-                pos = end;
-            }
-            b'-' | b'0'..=b'9' => {
-                let end = scan_number(input, pos)?;
-                entry.kind = Kind::Number;
-                entry.end = at(end);
-                *slot = entry;
-                n += 1;
-                pos = end;
-            }
+            b'-' | b'0'..=b'9' => (Kind::Number, scan_number(input, pos)?, 0),
             b't' | b'f' | b'n' => {
                 let (word, kind): (&[u8], Kind) = match b {
                     b't' => (b"true", Kind::Bool),
@@ -563,30 +598,38 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
                 if input.get(pos..end) != Some(word) {
                     return Err(syntax(pos));
                 }
-                entry.kind = kind;
-                entry.end = at(end);
-                *slot = entry;
-                n += 1;
-                pos = end;
+                (kind, end, 0)
             }
             _ => return Err(syntax(pos)),
+        };
+        // A scalar ends after its first byte, so `end` is 0 only for the empty container.
+        if end != 0 {
+            if let Some(slot) = tape.get_mut(n) {
+                slot.start = at(pos);
+                slot.end = at(end);
+                slot.next = (n + 1) as u16;
+                slot.kind = kind;
+                slot.flags |= flags;
+            }
+            n += 1;
+            pos = end;
         }
         // A value is complete: read separators and closing brackets up to the next value.
         loop {
-            pos = skip_ws(input, pos);
-            match input.get(pos) {
-                Some(b',') => {
-                    pos = skip_ws(input, pos + 1);
-                    if top.object {
-                        (key, pos) = member_key(input, tape, &mut top, n, pos)?;
-                    } else {
-                        key = Key::NONE;
-                    }
-                    break;
+            let c;
+            (pos, c) = token(input, pos);
+            if c == b',' {
+                let (next, c) = token(input, pos + 1);
+                if top.close == b'}' {
+                    (pos, b) = member_key(input, tape, &mut top, n, next, c)?;
+                } else {
+                    no_key(tape, n);
+                    (pos, b) = (next, c);
                 }
-                Some(b'}') if top.object => {}
-                Some(b']') if !top.object => {}
-                _ => return Err(syntax(pos)),
+                break;
+            }
+            if c != top.close {
+                return Err(syntax(pos));
             }
             pos += 1;
             let mut parent = NO_PARENT;
@@ -597,14 +640,14 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
             }
             depth -= 1;
             if depth == 0 {
-                pos = skip_ws(input, pos);
-                return if pos == input.len() { Ok(n) } else { Err(syntax(pos)) };
+                let (end, _) = token(input, pos);
+                return if end == input.len() { Ok(n) } else { Err(syntax(end)) };
             }
             top = match tape.get(parent as usize) {
                 Some(open) => Frame {
                     idx: parent,
                     count: u32::from(open.next),
-                    object: open.kind == Kind::Object,
+                    close: if open.kind == Kind::Object { b'}' } else { b']' },
                 },
                 // Unreachable: every container below the root recorded its parent.
                 None => return Err(syntax(pos)),
@@ -613,45 +656,93 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
     }
 }
 
-/// Reads `"key"` and the colon after it at `pos`, and rejects a repeated key. `n` is the index
-/// the member's value will take. Returns the key and the position of the value.
+/// Reads `"key"` and the colon after it at `pos`, whose byte is `b`, rejects a repeated key,
+/// and writes the key into entry `n`, the one its value will take, if the tape has room.
+/// Returns the position of the value and its first byte.
 #[inline(always)]
 fn member_key(
     input: &[u8],
-    tape: &[Entry],
+    tape: &mut [Entry],
     top: &mut Frame,
     n: usize,
     pos: usize,
-) -> Result<(Key, usize), JsonError> {
-    if input.get(pos) != Some(&b'"') {
+    b: u8,
+) -> Result<(usize, u8), JsonError> {
+    if b != b'"' {
         return Err(syntax(pos));
     }
     if top.count as usize >= OBJECT_KEYS_MAX {
         return Err(JsonError::TooManyKeys { offset: at(pos) });
     }
     top.count += 1;
-    let (end, escaped) = scan_string(input, pos)?;
+    // The common key is plain ASCII: scan it a word at a time and hash the words on the way
+    // ([`key_hash`] is defined to match). Anything else goes through the general scan.
+    let mut i = pos + 1;
+    let mut h = 0;
+    let plain = loop {
+        let Some(w) = word_at(input, i) else { break None };
+        let stop = stops(w);
+        if stop == 0 {
+            h = mix(h, w);
+            i += 8;
+            continue;
+        }
+        let shift = stop.trailing_zeros() & 56;
+        if (w >> shift) as u8 != b'"' {
+            break None;
+        }
+        i += (shift / 8) as usize;
+        break Some(fold(mix(h, w & !(u64::MAX << shift))));
+    };
+    let (end, hash, flags) = match plain {
+        Some(hash) => (i + 1, hash, 0),
+        None => general_key(input, pos, i)?,
+    };
     if end - pos - 2 > KEY_BYTES_MAX {
         return Err(JsonError::KeyTooLong { offset: at(pos) });
     }
-    let (start, stop) = (at(pos + 1), at(end - 1));
-    let new = key_str(input, start, stop, if escaped { KEY_ESCAPED } else { 0 });
-    let hash = if escaped { escaped_key_hash(&new) } else { key_hash(new.raw) };
-    let key = Key { start, end: stop, hash, flags: if escaped { KEY_ESCAPED } else { 0 } };
     // Earlier siblings are complete, so their next-sibling links are set.
     let mut i = top.idx as usize + 1;
     while i < n {
         let Some(sibling) = tape.get(i) else { break };
-        if sibling.key_hash == hash && member_key_str(input, sibling).eq_str(&new) {
+        if sibling.key_hash == hash && same_key(input, sibling, pos + 1, end - 1, flags) {
             return Err(JsonError::DuplicateKey { offset: at(pos) });
         }
         i = usize::from(sibling.next).max(i + 1);
     }
-    let colon = skip_ws(input, end);
-    if input.get(colon) != Some(&b':') {
+    if let Some(slot) = tape.get_mut(n) {
+        slot.key_start = at(pos + 1);
+        slot.key_end = at(end - 1);
+        slot.key_hash = hash;
+        slot.flags = flags;
+    }
+    let (colon, c) = token(input, end);
+    if c != b':' {
         return Err(syntax(colon));
     }
-    Ok((key, skip_ws(input, colon + 1)))
+    Ok(token(input, colon + 1))
+}
+
+/// Scans a key that is not plain ASCII from `i`, where the word scan of [`member_key`] stopped,
+/// and hashes it. Returns the position after its closing quote, its hash and its flags.
+#[inline(never)]
+fn general_key(input: &[u8], pos: usize, i: usize) -> Result<(usize, u32, u8), JsonError> {
+    let (end, escaped) = scan_string_from(input, i)?;
+    let raw = input.get(pos + 1..end - 1).unwrap_or(&[]);
+    Ok(if escaped {
+        (end, escaped_key_hash(&JsonStr { raw, escaped }), KEY_ESCAPED)
+    } else {
+        (end, key_hash(raw), 0)
+    })
+}
+
+/// Whether the key of `sibling` equals the key between `start` and `end` with `flags`: only
+/// asked when their hashes are equal, so kept out of line.
+#[cold]
+#[inline(never)]
+fn same_key(input: &[u8], sibling: &Entry, start: usize, end: usize, flags: u8) -> bool {
+    let new = key_str(input, at(start), at(end), flags);
+    member_key_str(input, sibling).eq_str(&new)
 }
 
 /// The [`key_hash`] of an escaped key, which the scanner has validated: rare, so kept out of
@@ -667,7 +758,28 @@ fn escaped_key_hash(key: &JsonStr<'_>) -> u32 {
 /// quote and whether it has escapes.
 #[inline(always)]
 fn scan_string(input: &[u8], pos: usize) -> Result<(usize, bool), JsonError> {
+    // Most strings are plain ASCII: find the closing quote a word at a time, and leave anything
+    // else, and the last few bytes of the input, to the general loop.
     let mut i = pos + 1;
+    while let Some(w) = word_at(input, i) {
+        let stop = stops(w);
+        if stop != 0 {
+            let shift = stop.trailing_zeros() & 56;
+            i += (shift / 8) as usize;
+            if (w >> shift) as u8 == b'"' {
+                return Ok((i + 1, false));
+            }
+            break;
+        }
+        i += 8;
+    }
+    scan_string_from(input, i)
+}
+
+/// Validates the rest of a string from `i`, a position inside it with only plain bytes before
+/// it. Returns the position after the closing quote and whether it has escapes.
+#[inline(never)]
+fn scan_string_from(input: &[u8], mut i: usize) -> Result<(usize, bool), JsonError> {
     let mut escaped = false;
     loop {
         let rest = input.get(i..).unwrap_or(&[]);
@@ -1412,6 +1524,9 @@ impl<'t> JsonNumber<'t> {
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 #[allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -2036,6 +2151,308 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
+    }
+
+    /// Asserts that the two scanners' results look the same through every public reader.
+    fn same_value(v: Value<'_>, r: reference::Value<'_>, doc: &[u8]) {
+        let ctx = || String::from_utf8_lossy(doc).into_owned();
+        assert_eq!(std::format!("{:?}", v.kind()), std::format!("{:?}", r.kind()), "{}", ctx());
+        assert_eq!(v.raw(), r.raw(), "{}", ctx());
+        assert_eq!(v.len(), r.len(), "{}", ctx());
+        assert_eq!(v.subtree_len(), r.subtree_len(), "{}", ctx());
+        assert_eq!(v.as_bool(), r.as_bool(), "{}", ctx());
+        match (v.string(), r.string()) {
+            (Some(s), Some(t)) => {
+                assert_eq!((s.raw(), s.is_escaped()), (t.raw(), t.is_escaped()), "{}", ctx());
+            }
+            (None, None) => {}
+            _ => panic!("string differs: {}", ctx()),
+        }
+        assert_eq!(v.number().map(|x| x.raw()), r.number().map(|x| x.raw()), "{}", ctx());
+        let mut count = 0;
+        for ((k, m), (rk, rm)) in v.members().zip(r.members()) {
+            assert_eq!((k.raw(), k.is_escaped()), (rk.raw(), rk.is_escaped()), "{}", ctx());
+            same_value(m, rm, doc);
+            // Lookup by the unescaped key finds the same member (first of its name).
+            let mut buf = [0u8; KEY_BYTES_MAX];
+            let key = k.unescape_into(&mut buf).unwrap();
+            assert_eq!(v.get(key).map(|x| x.raw()), r.get(key).map(|x| x.raw()), "{}", ctx());
+            assert_eq!(v.get(key).unwrap().raw(), m.raw(), "{}", ctx());
+            count += 1;
+        }
+        assert_eq!(count, r.members().count(), "{}", ctx());
+        assert_eq!(v.elements().count(), r.elements().count(), "{}", ctx());
+        for (e, re) in v.elements().zip(r.elements()) {
+            same_value(e, re, doc);
+        }
+    }
+
+    /// Parses `doc` with both scanners, both entry points and a tape of `cap` entries, and
+    /// asserts the same outcome: the same error with the same offset, or the same tape.
+    fn same_as_reference(doc: &[u8], cap: usize) -> bool {
+        let mut tape = vec![Entry::EMPTY; cap];
+        let mut rtape = vec![reference::Entry::EMPTY; cap];
+        let mut accepted = false;
+        for body in [false, true] {
+            let (got, want) = if body {
+                (parse_body(doc, &mut tape), reference::parse_body(doc, &mut rtape))
+            } else {
+                (parse(doc, &mut tape), reference::parse(doc, &mut rtape))
+            };
+            match (got, want) {
+                (Ok(t), Ok(r)) => {
+                    assert_eq!(t.value_count(), r.value_count());
+                    same_value(t.root(), r.root(), doc);
+                    accepted = true;
+                }
+                (Err(e), Err(r)) => assert_eq!(
+                    (e.code(), e.offset()),
+                    (r.code(), r.offset()),
+                    "{}",
+                    String::from_utf8_lossy(doc)
+                ),
+                (got, want) => panic!(
+                    "{}: {:?} vs {:?}",
+                    String::from_utf8_lossy(doc),
+                    got.map(|t| t.value_count()),
+                    want.map(|t| t.value_count())
+                ),
+            }
+        }
+        accepted
+    }
+
+    /// A small deterministic generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+            items[self.below(items.len())]
+        }
+    }
+
+    const KEY_PIECES: &[&[u8]] = &[
+        b"a",
+        b"b",
+        b"id",
+        b"path",
+        b"name",
+        b"jsonrpc",
+        b"arguments",
+        b"\\u0061",
+        b"\\n",
+        b"\\ud83d\\ude00",
+        b"\xc3\xa9",
+        b"\xf0\x9f\x98\x80",
+        b"abcdefg",
+        b"abcdefgh",
+        b"\\\"",
+        b"\\u0000",
+        b"x",
+    ];
+    const STRING_PIECES: &[&[u8]] = &[
+        b"",
+        b"a",
+        b"/workspace/src/main.rs",
+        b"2.0",
+        b"tools/call",
+        b"\\u00e9",
+        b"\\t",
+        b"\\/",
+        b"\xe2\x82\xac",
+        b"\xed\x9f\xbf",
+        b"\\uD800\\uDC00",
+        b"\\\\",
+        b"0123456789abcdef",
+        b" ",
+    ];
+    const NUMBERS: &[&[u8]] = &[
+        b"0",
+        b"1",
+        b"-1",
+        b"12",
+        b"-0",
+        b"1.5",
+        b"1e5",
+        b"1E-5",
+        b"0.0e+0",
+        b"123456789012",
+        b"-9.75e300",
+    ];
+    const WS: &[&[u8]] = &[b"", b"", b"", b"", b" ", b"\n", b"\t ", b"\r\n  "];
+
+    fn gen_key(rng: &mut Rng, out: &mut Vec<u8>) {
+        match rng.below(40) {
+            0 => out.extend(core::iter::repeat_n(b'k', KEY_BYTES_MAX - 1 + rng.below(4))),
+            1 => out.extend(core::iter::repeat_n(b'k', 5 + rng.below(20))),
+            _ => {
+                for _ in 0..1 + rng.below(2) {
+                    out.extend_from_slice(rng.pick(KEY_PIECES));
+                }
+            }
+        }
+    }
+
+    fn gen_value(rng: &mut Rng, out: &mut Vec<u8>, depth: usize) {
+        let ws = |rng: &mut Rng, out: &mut Vec<u8>| out.extend_from_slice(rng.pick(WS));
+        match rng.below(if depth > 5 { 5 } else { 8 }) {
+            0 => out.extend_from_slice(rng.pick(&[&b"true"[..], b"false", b"null"])),
+            1 | 2 => out.extend_from_slice(rng.pick(NUMBERS)),
+            3 | 4 => {
+                out.push(b'"');
+                for _ in 0..rng.below(4) {
+                    out.extend_from_slice(rng.pick(STRING_PIECES));
+                }
+                out.push(b'"');
+            }
+            5 | 6 => {
+                out.push(b'{');
+                for i in 0..rng.below(6) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    ws(rng, out);
+                    out.push(b'"');
+                    gen_key(rng, out);
+                    out.push(b'"');
+                    ws(rng, out);
+                    out.push(b':');
+                    ws(rng, out);
+                    gen_value(rng, out, depth + 1);
+                    ws(rng, out);
+                }
+                out.push(b'}');
+            }
+            _ => {
+                out.push(b'[');
+                for i in 0..rng.below(5) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    ws(rng, out);
+                    gen_value(rng, out, depth + 1);
+                    ws(rng, out);
+                }
+                out.push(b']');
+            }
+        }
+    }
+
+    #[test]
+    fn same_as_the_reference_scanner() {
+        let interesting = b"{}[]\",:\\u0e1-.tfnE+ \t\n\xc3\xa9\xed\xa0\xf0\x80\x01\x00\x7f\xffa";
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut accepted = 0;
+        let runs = if cfg!(debug_assertions) { 300_000 } else { 1_000_000 };
+        for _ in 0..runs {
+            let mut doc = Vec::new();
+            doc.extend_from_slice(rng.pick(WS));
+            doc.push(b'{');
+            for i in 0..rng.below(4) {
+                if i > 0 {
+                    doc.push(b',');
+                }
+                doc.push(b'"');
+                gen_key(&mut rng, &mut doc);
+                doc.extend_from_slice(b"\":");
+                gen_value(&mut rng, &mut doc, 1);
+            }
+            doc.push(b'}');
+            doc.extend_from_slice(rng.pick(WS));
+            // Most documents get a few mutations; a quarter stay valid (or nearly).
+            for _ in 0..rng.below(4) {
+                if doc.is_empty() {
+                    break;
+                }
+                let at = rng.below(doc.len() + 1);
+                match rng.below(5) {
+                    0 => doc.insert(at, rng.pick(interesting)),
+                    1 if at < doc.len() => {
+                        doc.remove(at);
+                    }
+                    2 if at < doc.len() => doc[at] = rng.pick(interesting),
+                    3 if at < doc.len() => doc[at] = rng.next() as u8,
+                    _ => doc.truncate(at),
+                }
+            }
+            let cap = match rng.below(8) {
+                0 => rng.below(12),
+                _ => BODY_VALUES_MAX,
+            };
+            accepted += usize::from(same_as_reference(&doc, cap));
+        }
+        assert!(accepted > runs / 10, "{accepted}");
+    }
+
+    #[test]
+    fn same_as_the_reference_on_fixed_documents() {
+        let docs: &[&[u8]] = &[
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"tool_99","arguments":{"path":"/workspace/src/main.rs"}}}"#,
+            br#"{"a":1,"a":2}"#,
+            br#"{"abcdefgh":1,"abcdefgh":2}"#,
+            br#"{"abcdefg":1,"abcdefg\u0000":2}"#,
+            br#"{"abcdefgh":1,"abcdefgh\u0000":2,"abcdefgh\u0000":3}"#,
+            br#"{"a\u0000":1,"a":2,"a\u0000\u0000":3,"a\u0000":4}"#,
+            br#"{"":1,"\u0000":2,"":3}"#,
+            b"{\"a\":\"abcdefg",
+            b"{\"a\":\"abcdefgh",
+            b"{\"abc",
+            b"{\"abcdefghijklmnop",
+            b"{\"a\":1,\"b\0\":2}",
+            b"{\"a\":1\0}",
+            b"{\"a\":[1,2,\0]}",
+            b"{\"a\":",
+            b"{\"a\":\0",
+            b" \t\r\n{ \"a\" : [ 1 , { } , [ ] ] } \n",
+        ];
+        for doc in docs {
+            for cap in [0, 1, 2, 3, 4, 7, BODY_VALUES_MAX] {
+                same_as_reference(doc, cap);
+            }
+        }
+        // Keys whose hashes collide, short and longer than a word, plain and escaped.
+        for prefix in ["k", "a_longer_key_"] {
+            let mut seen = std::collections::BTreeMap::new();
+            let (a, b) = (0u32..)
+                .find_map(|i| {
+                    let key = std::format!("{prefix}{i}");
+                    seen.insert(key_hash(key.as_bytes()), key.clone()).map(|other| (other, key))
+                })
+                .unwrap();
+            let esc = |s: &str| s.bytes().map(|b| std::format!("\\u{b:04x}")).collect::<String>();
+            for doc in [
+                std::format!("{{\"{a}\":1,\"{b}\":2,\"{a}\":3}}"),
+                std::format!("{{\"{a}\":1,\"{}\":2,\"{}\":3}}", esc(&b), esc(&a)),
+            ] {
+                same_as_reference(doc.as_bytes(), BODY_VALUES_MAX);
+            }
+        }
+        // Keys of every length around the word size and the limit, equal and not.
+        for len in (0..40).chain(KEY_BYTES_MAX - 10..KEY_BYTES_MAX + 10) {
+            let k = "k".repeat(len);
+            for doc in [
+                std::format!("{{\"{k}\":1,\"{k}\":2}}"),
+                std::format!("{{\"{k}\":1,\"{k}x\":2,\"x{k}\":3}}"),
+                std::format!("{{\"{k}\":\"{k}\"}}"),
+                std::format!("{{\"{k}\\u0041\":1,\"{k}A\":2}}"),
+            ] {
+                same_as_reference(doc.as_bytes(), BODY_VALUES_MAX);
+                for cut in 0..doc.len() {
+                    same_as_reference(&doc.as_bytes()[..cut], BODY_VALUES_MAX);
+                }
+            }
+        }
     }
 
     #[test]
