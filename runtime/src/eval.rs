@@ -314,13 +314,14 @@ impl<'a> Program<'a> {
     }
 
     fn outcome(&self, index: u32) -> Decision<'a> {
-        let record = self.outcomes.get(index);
-        let rule = read_u32(record, 4).unwrap_or(format::NO_RULE);
+        let Some(([_, effect, risk, _], rule, reason, code)) = self.outcomes.record16(index) else {
+            return CORRUPT.decision();
+        };
         let decision = Decision {
-            effect: read_u8(record, 1).and_then(Effect::from_u8).unwrap_or(Effect::Deny),
-            risk: read_u8(record, 2).and_then(Risk::from_u8).unwrap_or(Risk::High),
-            reason: self.string(read_u32(record, 8).unwrap_or(u32::MAX)).unwrap_or(""),
-            code: self.string(read_u32(record, 12).unwrap_or(u32::MAX)).unwrap_or(""),
+            effect: Effect::from_u8(effect).unwrap_or(Effect::Deny),
+            risk: Risk::from_u8(risk).unwrap_or(Risk::High),
+            reason: self.string(reason).unwrap_or(""),
+            code: self.string(code).unwrap_or(""),
             rule: if rule == format::NO_RULE {
                 None
             } else {
@@ -811,19 +812,57 @@ fn wide(low: u32, high: u32) -> [u8; 8] {
     [a, b, c, d, e, f, g, h]
 }
 
-/// Whether `needle` occurs in `haystack`: a scan for its first byte, then a comparison at each
-/// hit (needles are short literals, and their first byte is rare in most values).
+/// Whether `needle` occurs in `haystack`: a scan for its first byte, eight bytes at a time,
+/// then a comparison at each hit (needles are short literals, and their first byte is rare in
+/// most values).
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else { return true };
     let Some(last_start) = haystack.len().checked_sub(needle.len()) else { return false };
     let mut start = 0;
-    while let Some(candidates) = haystack.get(start..=last_start) {
-        let Some(hit) = candidates.iter().position(|&b| b == first) else { return false };
-        let at = start + hit;
+    while start <= last_start {
+        let Some(at) = crate::swar::find_byte(haystack, start, last_start + 1, first) else {
+            return false;
+        };
         if haystack.get(at + 1..at + needle.len()) == Some(rest) {
             return true;
         }
         start = at + 1;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains;
+
+    #[test]
+    fn contains_agrees_with_the_definition() {
+        // Needles of one to three bytes over a small alphabet, so hits, near misses, overlaps
+        // and hits in the last positions all occur, across the eight-byte words.
+        let alphabet = b"a.b";
+        let haystacks: [&[u8]; 6] = [
+            b"",
+            b".",
+            b"/workspace/src/main.rs",
+            b"a.b..a..b.a.b.a..",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.",
+            b"...............................b",
+        ];
+        for haystack in haystacks {
+            for len in 1..=3usize {
+                for code in 0..alphabet.len().pow(len as u32) {
+                    let mut code = code;
+                    let needle: [u8; 3] = core::array::from_fn(|_| {
+                        let b = alphabet[code % alphabet.len()];
+                        code /= alphabet.len();
+                        b
+                    });
+                    let needle = &needle[..len];
+                    let expected = haystack.windows(len).any(|window| window == needle);
+                    assert_eq!(contains(haystack, needle), expected, "{haystack:?} {needle:?}");
+                }
+            }
+            assert!(contains(haystack, b""));
+        }
+    }
 }

@@ -87,6 +87,7 @@ pub mod number;
 pub mod path;
 pub mod program;
 pub mod sql;
+mod swar;
 pub mod url;
 
 pub use eval::{NoTrace, Trace};

@@ -941,16 +941,7 @@ static CANONICAL_CLASS: [u8; 256] = {
     table
 };
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-
-/// The high bit of every byte of `w` that equals `c`, exactly: no borrow crosses bytes.
-#[inline(always)]
-fn eq_mask(w: u64, c: u8) -> u64 {
-    let x = w ^ (ONES * u64::from(c));
-    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
-}
+use crate::swar::{HIGH, LOW7, ONES, eq_mask};
 
 /// True if `input` is a plain POSIX path that is already what [`normalize_plain`] makes of it
 /// (before lowercasing): absolute, every byte [`is_plain`], and every segment non-empty and not
