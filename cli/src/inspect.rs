@@ -2,7 +2,7 @@
 //! outcomes, rules, strings, DFAs), or a Graphviz picture of its DAG.
 
 use crate::{Format, exit, hex};
-use mcppol_compiler::ir::PatternKind;
+use mcppol_compiler::ir::{PatternKind, Test};
 use mcppol_compiler::lower::SourceMap;
 use mcppol_runtime::Program;
 use mcppol_runtime::format::{cmp, flag, op, outcome, subject};
@@ -47,7 +47,17 @@ pub(crate) fn describe(program: &Program<'_>, index: u32, map: Option<&SourceMap
     };
     let missing =
         if predicate.flags & flag::MISSING_IS_FALSE != 0 { " (absent: false)" } else { "" };
-    format!("{subject_text} {}{missing}", describe_test(program, &predicate, map))
+    // A regex the compiler turned into a substring test is shown as the policy wrote it.
+    let written = map.and_then(|map| map.predicate_atoms.get(index as usize)).and_then(|atom| {
+        match &atom.test {
+            Test::Matches(PatternKind::Regex, text) if predicate.op == op::STR_CONTAINS => {
+                Some(format!("matches /{text}/"))
+            }
+            _ => None,
+        }
+    });
+    let test = written.unwrap_or_else(|| describe_test(program, &predicate, map));
+    format!("{subject_text} {test}{missing}")
 }
 
 /// The origins of node `index` (`rule `a`, rule `b``), or an empty string without a map.
