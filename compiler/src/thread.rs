@@ -16,12 +16,19 @@
 //! that would thread all the way to the default outcome stops at the last test it skips, so the
 //! last predicate evaluated before the default is the one it always was.
 //!
+//! Two facts about arguments come from elsewhere: a test of an argument that answered without
+//! faulting found it, so that argument's `has()` tests are known true after it; and a `has()`
+//! test followed by a test of the same one-segment argument that treats absence as false, with
+//! the same false branch, is skipped outright (unless that branch is the default leaf).
+//! Property 2b of `tests/it/differential.rs` holds the threaded artifact to the unthreaded one,
+//! `check` included, on generated policies and requests.
+//!
 //! Facts are kept per node as at most [`FACTS_MAX`] `(predicate, outcome)` pairs, the most recent
 //! on the path; forgetting facts only threads less, never wrongly, and keeps the pass linear in
 //! the number of nodes.
 
 use crate::lower::{Record, Tables};
-use mcppol_runtime::format::node;
+use mcppol_runtime::format::{flag, node, op, subject};
 use std::collections::{BTreeSet, HashMap};
 
 /// The most facts kept per node.
@@ -70,6 +77,44 @@ pub fn thread(tables: &mut Tables) {
             .map(|outcome| if outcome { word(record, 1) } else { word(record, 2) })
     };
 
+    // `has(args.x)` right before a test of the same one-segment argument that treats absence
+    // as false, with the same false branch, adds nothing: when `x` is absent the next test is
+    // false too, and it cannot fault (a one-segment path never crosses a non-object). Such a
+    // node is skipped like a decided one; never when its false branch is the default leaf,
+    // whose `check` would then name the next test instead of `args.absent`.
+    let predicates = &tables.predicates;
+    let one_segment_arg = |predicate: &Record| {
+        predicate[0] == subject::ARG
+            && tables.strings.get(word(predicate, 0) as usize).is_some_and(|p| !p.contains('\0'))
+    };
+    let subsumed: Vec<Option<u32>> = nodes
+        .iter()
+        .map(|record| {
+            let exists = predicates.get(word(record, 0) as usize)?;
+            let next = nodes.get(word(record, 1) as usize)?;
+            let tested = predicates.get(word(next, 0) as usize)?;
+            let qualifies = record[0] == node::TEST
+                && next[0] == node::TEST
+                && exists[1] == op::EXISTS
+                && one_segment_arg(exists)
+                && tested[0] == subject::ARG
+                && word(tested, 0) == word(exists, 0)
+                && tested[2] & flag::MISSING_IS_FALSE != 0
+                && word(next, 2) == word(record, 2)
+                && !is_default_leaf(word(record, 2));
+            qualifies.then(|| word(record, 1))
+        })
+        .collect();
+
+    // The `has()` predicates of each argument path.
+    let mut exists_tests: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (id, predicate) in predicates.iter().enumerate() {
+        if predicate[0] == subject::ARG && predicate[1] == op::EXISTS {
+            let id = u32::try_from(id).unwrap_or(u32::MAX);
+            exists_tests.entry(word(predicate, 0)).or_default().push(id);
+        }
+    }
+
     let mut facts: Vec<Option<Facts>> = vec![None; count];
     let entries = tables.tools.iter().map(|&(_, entry)| entry).chain([tables.fallback_entry]);
     for entry in entries {
@@ -95,14 +140,34 @@ pub fn thread(tables: &mut Tables) {
                 }
                 let mut along = here.clone();
                 along.push((predicate, outcome));
-                if along.len() > FACTS_MAX {
+                // An argument test that answered without faulting (true, or false where
+                // absence is a fault) found the argument: its `has()` tests are true too.
+                if let Some(tested) = predicates.get(predicate as usize)
+                    && tested[0] == subject::ARG
+                    && tested[1] != op::EXISTS
+                    && (outcome || tested[2] & flag::MISSING_IS_FALSE == 0)
+                {
+                    for &exists in exists_tests.get(&word(tested, 0)).into_iter().flatten() {
+                        if known(&along, exists).is_none() {
+                            along.push((exists, true));
+                        }
+                    }
+                }
+                while along.len() > FACTS_MAX {
                     along.remove(0);
                 }
                 let mut target = word(&record, slot);
                 let mut skipped = None;
-                while let Some(next) = nodes.get(target as usize).and_then(|r| decided(&along, r)) {
-                    skipped = Some(target);
-                    target = next;
+                loop {
+                    if let Some(next) = nodes.get(target as usize).and_then(|r| decided(&along, r))
+                    {
+                        skipped = Some(target);
+                        target = next;
+                    } else if let Some(&Some(next)) = subsumed.get(target as usize) {
+                        target = next;
+                    } else {
+                        break;
+                    }
                 }
                 if let Some(last) = skipped
                     && is_default_leaf(target)
@@ -196,9 +261,10 @@ mod tests {
             let decision = program.evaluate_traced(&request, scratch, &mut count);
             (decision.rule, count.0)
         };
-        // method, exists, type, contains "..", path under: five tests, not seven.
-        assert_eq!(walk(r#"{"path":"/workspace/a"}"#, &mut scratch), (Some("ws"), 5));
-        assert_eq!(walk(r#"{"path":"/workspace/.."}"#, &mut scratch), (Some("dots"), 4));
+        // method, type, contains "..", path under: four tests, not seven (`exists` before a
+        // type test that treats absence as false adds nothing, and is known after it).
+        assert_eq!(walk(r#"{"path":"/workspace/a"}"#, &mut scratch), (Some("ws"), 4));
+        assert_eq!(walk(r#"{"path":"/workspace/.."}"#, &mut scratch), (Some("dots"), 3));
         // Without the pass the allow path makes seven. (The skipped tests stay in the DAG here:
         // the edges that fail the forbid rule early still reach them on their way to the
         // default, which keeps the default's `check`.)
