@@ -400,10 +400,10 @@ static CRC32C_TABLES: [[u32; 256]; 8] = {
 };
 
 /// Reads a little-endian `u32` at `offset`, or `None` past the end.
+#[inline(always)]
 pub(crate) fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
     let end = offset.checked_add(4)?;
-    let slice = bytes.get(offset..end)?;
-    Some(u32::from_le_bytes([*slice.first()?, *slice.get(1)?, *slice.get(2)?, *slice.get(3)?]))
+    Some(u32::from_le_bytes(<[u8; 4]>::try_from(bytes.get(offset..end)?).ok()?))
 }
 
 /// Reads a little-endian `u16` at `offset`, or `None` past the end.

@@ -264,9 +264,16 @@ impl<'a> Records<'a> {
 
 impl<'a> Table<'a> {
     /// `(offset, len)` of entry `index`.
+    #[inline(always)]
     pub(crate) fn span(&self, index: u32) -> Option<(usize, usize)> {
+        // One bounds check for both words: every string, set and DFA lookup goes through here.
         let at = (index as usize).checked_mul(8)?;
-        Some((read_u32(self.entries, at)? as usize, read_u32(self.entries, at + 4)? as usize))
+        let entry = self.entries.get(at..at.checked_add(8)?)?;
+        let [o0, o1, o2, o3, l0, l1, l2, l3] = <[u8; 8]>::try_from(entry).ok()?;
+        Some((
+            u32::from_le_bytes([o0, o1, o2, o3]) as usize,
+            u32::from_le_bytes([l0, l1, l2, l3]) as usize,
+        ))
     }
 }
 
