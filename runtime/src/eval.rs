@@ -425,10 +425,66 @@ impl<'a> Program<'a> {
         value: Value<'_>,
         context: &mut Context<'_, '_>,
     ) -> Result<bool, Fault> {
-        let comparison = (flags & format::flag::CMP_MASK) >> format::flag::CMP_SHIFT;
         match operation {
             op::EXISTS => Ok(true),
             op::TYPE_IS => Ok(type_bits(value) & a != 0),
+            op::PATH_PREFIX | op::PATH_GLOB => {
+                // The address of the value's raw text identifies it within this request.
+                let key = (value.raw().as_ptr() as usize, b);
+                if context.path_key != Some(key) {
+                    let string = value.string().ok_or(ARG_TYPE)?;
+                    let text = unescaped(string, context.text)?;
+                    context.path_key = None;
+                    let len = path::normalize(text, path_option::options(b), context.path)
+                        .map_err(|error| Fault {
+                            code: error.code(),
+                            reason: "the path argument cannot be normalised safely",
+                        })?
+                        .len();
+                    context.path_key = Some(key);
+                    context.path_len = len;
+                }
+                let normalized = context.path.get(..context.path_len).ok_or(CORRUPT)?;
+                if operation == op::PATH_GLOB {
+                    return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
+                }
+                Ok(set_members(self, a)
+                    .any(|prefix| path::has_prefix_of_normalized(normalized, prefix)))
+            }
+            op::BOOL_EQ
+            | op::INT_CMP
+            | op::LEN_CMP
+            | op::BYTES_CMP
+            | op::NUM_CMP
+            | op::ONLY_KEYS
+            | op::ARRAY_ALL
+            | op::ARRAY_ANY => self.test_structure(operation, flags, a, b, value, context),
+            _ => {
+                let string = value.string().ok_or(ARG_TYPE)?;
+                let text = unescaped(string, context.text)?;
+                // INVARIANT (path-cache): the URL tests below may write `path`.
+                context.path_key = None;
+                // `text` borrows the scratch text buffer; the path buffer is separate.
+                test_text_with(self, operation, flags, a, b, text, &mut context.path[..])
+            }
+        }
+    }
+
+    /// The tests on booleans, numbers, lengths, objects and arrays: kept out of
+    /// [`Program::test_value`] so that the string and path tests, which nearly every policy
+    /// makes, run in a smaller function (fewer registers saved per call).
+    #[inline(never)]
+    fn test_structure(
+        &self,
+        operation: u8,
+        flags: u8,
+        a: u32,
+        b: u32,
+        value: Value<'_>,
+        context: &mut Context<'_, '_>,
+    ) -> Result<bool, Fault> {
+        let comparison = (flags & format::flag::CMP_MASK) >> format::flag::CMP_SHIFT;
+        match operation {
             op::BOOL_EQ => Ok(value.as_bool().ok_or(ARG_TYPE)? == (a == 1)),
             op::INT_CMP => {
                 let number = value.number().ok_or(ARG_TYPE)?;
@@ -462,11 +518,11 @@ impl<'a> Program<'a> {
                 if value.kind() != Kind::Array {
                     return Err(ARG_TYPE);
                 }
-                let record = self.predicates.get(a);
-                let (sub_op, sub_flags) =
-                    (read_u8(record, 1).unwrap_or(0), read_u8(record, 2).unwrap_or(0));
-                let sub_a = read_u32(record, 8).unwrap_or(u32::MAX);
-                let sub_b = read_u32(record, 12).unwrap_or(u32::MAX);
+                let Some(([_, sub_op, sub_flags, _], _, sub_a, sub_b)) =
+                    self.predicates.record16(a)
+                else {
+                    return Err(CORRUPT);
+                };
                 let want_all = operation == op::ARRAY_ALL;
                 for element in value.elements() {
                     // INVARIANT (no-nesting): the sub-predicate is not a quantifier, so this
@@ -481,37 +537,7 @@ impl<'a> Program<'a> {
                 }
                 Ok(want_all)
             }
-            op::PATH_PREFIX | op::PATH_GLOB => {
-                // The address of the value's raw text identifies it within this request.
-                let key = (value.raw().as_ptr() as usize, b);
-                if context.path_key != Some(key) {
-                    let string = value.string().ok_or(ARG_TYPE)?;
-                    let text = unescaped(string, context.text)?;
-                    context.path_key = None;
-                    let len = path::normalize(text, path_option::options(b), context.path)
-                        .map_err(|error| Fault {
-                            code: error.code(),
-                            reason: "the path argument cannot be normalised safely",
-                        })?
-                        .len();
-                    context.path_key = Some(key);
-                    context.path_len = len;
-                }
-                let normalized = context.path.get(..context.path_len).ok_or(CORRUPT)?;
-                if operation == op::PATH_GLOB {
-                    return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
-                }
-                Ok(set_members(self, a)
-                    .any(|prefix| path::has_prefix_of_normalized(normalized, prefix)))
-            }
-            _ => {
-                let string = value.string().ok_or(ARG_TYPE)?;
-                let text = unescaped(string, context.text)?;
-                // INVARIANT (path-cache): the URL tests below may write `path`.
-                context.path_key = None;
-                // `text` borrows the scratch text buffer; the path buffer is separate.
-                test_text_with(self, operation, flags, a, b, text, &mut context.path[..])
-            }
+            _ => Err(CORRUPT),
         }
     }
 
