@@ -177,12 +177,8 @@ fn render_listing(program: &Program<'_>, map: Option<&SourceMap>) -> String {
     let (strings, sets, dfas, outcomes, predicates) = program.table_counts();
     let _ = writeln!(out, "policy      {}", program.name());
     let _ = writeln!(out, "source      {}", program.source());
-    let _ = writeln!(
-        out,
-        "format      {}.{}",
-        mcppol_runtime::format::FORMAT_MAJOR,
-        mcppol_runtime::format::FORMAT_MINOR
-    );
+    let (major, minor) = program.format_version();
+    let _ = writeln!(out, "format      {major}.{minor}");
     let _ = writeln!(out, "sha256      {}", hex(&program.content_hash()));
     let _ = writeln!(out, "size        {} bytes", program.as_bytes().len());
     let _ = writeln!(
@@ -191,7 +187,17 @@ fn render_listing(program: &Program<'_>, map: Option<&SourceMap>) -> String {
         program.rule_count(),
         program.node_count()
     );
-    let _ = writeln!(out, "\ntools (entry node)");
+    match program.tool_index() {
+        Some((seed, buckets, max_probe)) => {
+            let _ = writeln!(
+                out,
+                "\ntools (entry node; hashed: {buckets} buckets, seed {seed}, at most {max_probe} probes)"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\ntools (entry node; binary search)");
+        }
+    }
     for (name, entry) in program.tools() {
         let _ = writeln!(out, "  {name:<32} n{entry}");
     }

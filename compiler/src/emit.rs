@@ -4,7 +4,7 @@
 //! disagree about a number. The content hash and checksum are computed last.
 
 use crate::lower::Tables;
-use mcppol_runtime::format;
+use mcppol_runtime::{format, limits};
 use sha2::{Digest, Sha256};
 
 /// Serialises `tables`. Deterministic: the same tables give the same bytes.
@@ -18,7 +18,7 @@ pub fn emit(tables: &Tables) -> Vec<u8> {
         tables.outcomes.concat(),
         tables.predicates.concat(),
         tables.nodes.concat(),
-        tables.tools.iter().flat_map(|&(name, entry)| words(&[name, entry])).collect(),
+        tools(tables),
     ];
     let table_len = format::SECTION_COUNT * format::SECTION_ENTRY_LEN;
     let total: usize =
@@ -107,4 +107,114 @@ fn sets(tables: &Tables) -> Vec<u8> {
         out.extend_from_slice(&words(set));
     }
     out
+}
+
+/// TOOLS (format 1.3): the header, the sorted records, then the hashed index.
+fn tools(tables: &Tables) -> Vec<u8> {
+    let names: Vec<&[u8]> = tables
+        .tools
+        .iter()
+        .map(|&(name, _)| tables.strings.get(name as usize).map_or(&[][..], String::as_bytes))
+        .collect();
+    let index = tool_index(&names);
+    let mut out =
+        words(&[len32(tables.tools.len()), index.seed, index.bucket_count, index.max_probe]);
+    out.extend(tables.tools.iter().flat_map(|&(name, entry)| words(&[name, entry])));
+    out.extend(words(&index.buckets));
+    out
+}
+
+/// The hashed tool index of a TOOLS section (see `mcppol_runtime::format`, "Tool dispatch").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolIndex {
+    /// The hash seed.
+    pub seed: u32,
+    /// Number of buckets: 0 without tools, else a power of two at least twice the tool count.
+    pub bucket_count: u32,
+    /// Most buckets a lookup of a listed name looks at.
+    pub max_probe: u32,
+    /// Tool index per bucket, or `format::TOOL_EMPTY`.
+    pub buckets: Vec<u32>,
+}
+
+/// A `max_probe` this short ends the search for a seed: a listed name is then found within a
+/// few probes, and a longer search would mostly cost compile time.
+const PROBE_GOAL: u32 = 4;
+/// Seeds tried per table size before the table grows, at most...
+const SEEDS: usize = 64;
+/// ...and names placed per table size at most (at least one seed is always tried), so that a
+/// policy near `limits::TOOL_COUNT_MAX` tools still compiles in well under a second.
+const PLACEMENT_BUDGET: usize = 1 << 22;
+
+/// Builds the index over `names` (tool `i` is named `names[i]`). Deterministic: the table size
+/// starts at the smallest power of two at least twice the tool count, and seeds are tried from
+/// 0 (at most [`SEEDS`], fewer for many names: [`PLACEMENT_BUDGET`]) until `max_probe` is at
+/// most [`PROBE_GOAL`]; if no seed gets there, the shortest `max_probe` seen wins (the first
+/// seed among equals) unless it is over `limits::TOOL_PROBES_MAX`, when the table doubles (at
+/// most twice). Names are
+/// placed in index order with Robin Hood linear probing, which keeps the longest probe short
+/// and leaves every name reachable from its home bucket through occupied buckets, as a plain
+/// linear-probing lookup needs. Should even the best exceed `limits::TOOL_PROBES_MAX`, the
+/// verifier rejects the artifact (over a limit, E0401).
+pub fn tool_index(names: &[&[u8]]) -> ToolIndex {
+    if names.is_empty() {
+        return ToolIndex { seed: 0, bucket_count: 0, max_probe: 0, buckets: Vec::new() };
+    }
+    let smallest = names.len().saturating_mul(2).next_power_of_two();
+    let seeds = len32((PLACEMENT_BUDGET / names.len()).clamp(1, SEEDS));
+    let mut best: Option<ToolIndex> = None;
+    for bucket_count in [smallest, smallest << 1, smallest << 2] {
+        for seed in 0..seeds {
+            let index = place(names, seed, len32(bucket_count));
+            if index.max_probe <= PROBE_GOAL {
+                return index;
+            }
+            if best.as_ref().is_none_or(|best| index.max_probe < best.max_probe) {
+                best = Some(index);
+            }
+        }
+        if let Some(best) =
+            best.as_ref().filter(|best| best.max_probe as usize <= limits::TOOL_PROBES_MAX)
+        {
+            return best.clone();
+        }
+    }
+    best.unwrap_or_else(|| place(names, 0, len32(smallest)))
+}
+
+/// Robin Hood insertion of `names` with `seed` into `bucket_count` buckets (a power of two
+/// greater than the name count, so every name finds a bucket).
+fn place(names: &[&[u8]], seed: u32, bucket_count: u32) -> ToolIndex {
+    let mask = bucket_count - 1;
+    let homes: Vec<u32> = names.iter().map(|name| format::tool_hash(seed, name) & mask).collect();
+    let mut buckets = vec![format::TOOL_EMPTY; bucket_count as usize];
+    for tool in 0..len32(names.len()) {
+        let mut carried = tool;
+        let mut slot = homes[tool as usize];
+        let mut distance = 0u32;
+        loop {
+            let occupant = buckets[slot as usize];
+            if occupant == format::TOOL_EMPTY {
+                buckets[slot as usize] = carried;
+                break;
+            }
+            // The occupant is closer to its home than the carried name is: it gives way.
+            let occupant_distance = slot.wrapping_sub(homes[occupant as usize]) & mask;
+            if occupant_distance < distance {
+                buckets[slot as usize] = carried;
+                carried = occupant;
+                distance = occupant_distance;
+            }
+            slot = (slot + 1) & mask;
+            distance += 1;
+        }
+    }
+    let max_probe = buckets
+        .iter()
+        .enumerate()
+        .filter(|&(_, &tool)| tool != format::TOOL_EMPTY)
+        .map(|(slot, &tool)| (len32(slot).wrapping_sub(homes[tool as usize]) & mask) + 1)
+        .max()
+        .unwrap_or(0);
+    ToolIndex { seed, bucket_count, max_probe, buckets }
 }

@@ -262,9 +262,19 @@ impl<'a> Program<'a> {
         CORRUPT.decision()
     }
 
-    /// The entry node for `tool`: binary search of the sorted tool table.
+    /// The entry node for `tool`: the hashed index (format 1.3 on, a bounded number of probes
+    /// at any tool count), or a binary search of the sorted tool table in older artifacts.
     fn entry(&self, tool: &str) -> u32 {
-        let needle = tool.as_bytes();
+        match &self.tool_index {
+            Some(index) => index.entry(self, tool.as_bytes()).unwrap_or(self.fallback_entry),
+            None => self.entry_sorted(tool.as_bytes()),
+        }
+    }
+
+    /// The entry node for `needle` by binary search of the sorted tool table (artifacts before
+    /// format 1.3). Out of line, so that the hashed lookup does not pay for its registers.
+    #[inline(never)]
+    fn entry_sorted(&self, needle: &[u8]) -> u32 {
         let needle_key = self.order_key(needle, 0, needle.len());
         let (mut low, mut high) = (0u32, self.tools.count);
         while low < high {

@@ -35,25 +35,51 @@
 //! | 6 | OUTCOMES | `count × (kind: u8, effect: u8, risk: u8, 0: u8, rule: u32, reason: StrId, code: StrId)` (16 bytes) |
 //! | 7 | PREDICATES | `count × (subject: u8, op: u8, flags: u8, 0: u8, path: StrId, a: u32, b: u32)` (16 bytes) |
 //! | 8 | NODES | `count × (kind: u8, 0, 0, 0, a: u32, b: u32, c: u32)` (16 bytes) |
-//! | 9 | TOOLS | `count × (name: StrId, entry: NodeId)` (8 bytes); names strictly increasing by bytes |
+//! | 9 | TOOLS | `count: u32, seed: u32, bucket_count: u32, max_probe: u32`, `count × (name: StrId, entry: NodeId)` (8 bytes each; names strictly increasing by bytes), then the hashed index: `bucket_count × u32` tool indices or [`TOOL_EMPTY`] (see [Tool dispatch](#tool-dispatch)). Before format 1.3: only the `count × (name, entry)` records, the count being the section length over 8 |
 //!
 //! # The decision DAG
 //!
 //! A node is either `TEST` (`a` = predicate, `b` = node if true, `c` = node if false) or
 //! `DECIDE` (`a` = outcome). **Every edge points to a strictly smaller node index**, so the
 //! graph is acyclic and an evaluation starting at node `e` visits at most `e + 1` nodes.
-//! A request for tool `t` starts at the entry of `t` in TOOLS (binary search), or at
-//! `fallback_entry` when `t` is not listed.
+//! A request for tool `t` starts at the entry of `t` in TOOLS, or at `fallback_entry` when `t`
+//! is not listed.
+//!
+//! # Tool dispatch
+//!
+//! From format 1.3, TOOLS carries an open-addressing hash index over its records, so finding a
+//! tool's entry costs the same at 10 tools and at a million:
+//!
+//! - `bucket_count` is 0 when `count` is 0, else a power of two at least `count` (the compiler
+//!   writes at least `2 × count`, so most buckets of a miss are empty);
+//! - each bucket holds a tool index (below `count`) or [`TOOL_EMPTY`], and each tool index is in
+//!   exactly one bucket;
+//! - `max_probe` is at most `bucket_count` and at most [`crate::limits::TOOL_PROBES_MAX`].
+//!
+//! The lookup of a name `t`: if `t` is longer than every tool name, `t` is not listed. Else start
+//! at bucket `h = tool_hash(seed, t) & (bucket_count - 1)` ([`tool_hash`]) and look at buckets
+//! `h`, `h + 1`, ... (wrapping) for at most `max_probe` buckets: an EMPTY bucket means `t` is
+//! not listed; a bucket whose tool has the name `t` (same length, same bytes) gives its entry;
+//! any other bucket moves on. After `max_probe` buckets, `t` is not listed. The verifier checks
+//! that every tool is found this way, so the index answers exactly what a search of the sorted
+//! records would, and never looks at more than `max_probe` buckets whatever `t` is.
+//!
+//! The `seed` is any `u32`; the compiler picks the first (from 0) that gives a short
+//! `max_probe`, so compiling twice gives the same bytes. The records stay sorted so that names
+//! are provably unique in one pass and listings need no sort.
+//!
+//! Artifacts before format 1.3 have no index: the runtime binary-searches their records.
 //!
 //! A predicate may also *fault* (malformed arguments, a value of the wrong type, a limit): the
 //! evaluation then stops with a deny whose code names the fault. See `crate::eval`.
 //!
 //! # Compatibility
 //!
-//! A change that an old reader would misread bumps `format_major`. Additions that an old
-//! reader may safely ignore are impossible in this layout (every byte is accounted for), so in
-//! practice every format change bumps the major; `format_minor` exists for documentation-only
-//! revisions. Opcode, subject and outcome numbers are never reused.
+//! A reader reads every minor up to its own and refuses newer ones (every byte is accounted
+//! for, so an old reader cannot skip what it does not know). A new minor may change a section's
+//! layout as long as a new reader still reads the older minors exactly as before: 1.1 added
+//! ops, 1.2 lengthened META, 1.3 added the tool index to TOOLS. A change that breaks that
+//! bumps `format_major`. Opcode, subject and outcome numbers are never reused.
 
 /// The 8 magic bytes every artifact starts with. The `0x1a` stops `type` on old consoles and
 /// makes accidental text-mode transfers fail loudly.
@@ -64,8 +90,12 @@ pub const FORMAT_MAJOR: u16 = 1;
 /// hardened constraint ops (byte lengths, decimal bounds, URL port/path/SSRF, SQL functions and
 /// tables, array quantifiers, path options); a minor-0 reader refuses such artifacts. Minor 2
 /// added the policy's audit argument allowance to META (24 bytes instead of 16); this runtime
-/// still reads 1.0 and 1.1 artifacts, whose allowance is [`audit_args::UNSTATED`].
-pub const FORMAT_MINOR: u16 = 2;
+/// still reads 1.0 and 1.1 artifacts, whose allowance is [`audit_args::UNSTATED`]. Minor 3
+/// added the hashed tool index to TOOLS (see [Tool dispatch](self#tool-dispatch)); this
+/// runtime binary-searches the records of older artifacts.
+pub const FORMAT_MINOR: u16 = 3;
+/// The first minor whose TOOLS section carries the hashed index.
+pub const TOOL_INDEX_MINOR: u16 = 3;
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 64;
 /// Number of sections in a version 1 artifact.
@@ -133,6 +163,72 @@ pub const PREDICATE_LEN: usize = 16;
 pub const NODE_LEN: usize = 16;
 /// Length of one TOOLS record.
 pub const TOOL_LEN: usize = 8;
+/// Length of the TOOLS header (`count, seed, bucket_count, max_probe`), format 1.3 on.
+pub const TOOLS_HEADER_LEN: usize = 16;
+/// An empty bucket of the tool index.
+pub const TOOL_EMPTY: u32 = u32::MAX;
+/// The odd multiplier of [`tool_hash`] (2⁶⁴ divided by the golden ratio).
+pub const TOOL_HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The tool index's hash of `name` with `seed` (normative: the compiler and every runtime must
+/// compute the same value).
+///
+/// The state starts as `((seed << 32) ^ len) × M` (`M` = [`TOOL_HASH_MULTIPLIER`], all
+/// arithmetic wrapping on `u64`, words read little-endian) and absorbs words `w` by
+/// `state = rotate_left((state ^ w) × M, 32)`:
+///
+/// - length 0: no word;
+/// - 1 to 3: one word, `name[0] | name[len / 2] << 8 | name[len - 1] << 16`;
+/// - 4 to 7: one word, the first four bytes as a `u32` in the low half and the last four in the
+///   high half (they overlap);
+/// - 8 or more: each whole 8-byte chunk in order, then, if `len` is not a multiple of 8, the
+///   last 8 bytes (overlapping the previous chunk).
+///
+/// Every byte of the name is in some word and the length is in the state, so names of the
+/// same length that differ give different word sequences. The result is the high half of
+/// `(state ^ (state >> 32)) × M`.
+pub fn tool_hash(seed: u32, name: &[u8]) -> u32 {
+    let len = name.len();
+    let mut state = ((u64::from(seed) << 32) ^ len as u64).wrapping_mul(TOOL_HASH_MULTIPLIER);
+    if len >= 8 {
+        // The whole chunks but the last, then the last 8 bytes: the same words as "each whole
+        // chunk, then the last 8 bytes if the length is not a multiple of 8", in one loop.
+        let mut at = 0;
+        while at + 8 < len {
+            state = absorb(state, word_le(name.get(at..at + 8).unwrap_or(&[])));
+            at += 8;
+        }
+        state = absorb(state, word_le(name.get(len - 8..).unwrap_or(&[])));
+    } else if len >= 4 {
+        let first = word_le(name.get(..4).unwrap_or(&[]));
+        let last = word_le(name.get(len.saturating_sub(4)..).unwrap_or(&[]));
+        state = absorb(state, first | last << 32);
+    } else if let (Some(&first), Some(&middle), Some(&last)) =
+        (name.first(), name.get(len / 2), name.last())
+    {
+        let word = u64::from(first) | u64::from(middle) << 8 | u64::from(last) << 16;
+        state = absorb(state, word);
+    }
+    ((state ^ (state >> 32)).wrapping_mul(TOOL_HASH_MULTIPLIER) >> 32) as u32
+}
+
+/// One step of [`tool_hash`].
+#[inline(always)]
+fn absorb(state: u64, word: u64) -> u64 {
+    (state ^ word).wrapping_mul(TOOL_HASH_MULTIPLIER).rotate_left(32)
+}
+
+/// Up to 8 bytes as a little-endian integer (missing high bytes are zero).
+#[inline(always)]
+fn word_le(bytes: &[u8]) -> u64 {
+    if let Ok(word) = <[u8; 8]>::try_from(bytes) {
+        return u64::from_le_bytes(word);
+    }
+    if let Ok(word) = <[u8; 4]>::try_from(bytes) {
+        return u64::from(u32::from_le_bytes(word));
+    }
+    bytes.iter().rev().fold(0, |word, &byte| word << 8 | u64::from(byte))
+}
 
 /// The "no rule" marker in an outcome's `rule` field.
 pub const NO_RULE: u32 = u32::MAX;
@@ -450,6 +546,42 @@ mod tests {
             (0u32..300).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
         for len in 0..data.len() {
             assert_eq!(checksum(&data[..len]), reference(&data[..len]), "length {len}");
+        }
+    }
+
+    /// Pinned values, computed by an independent implementation of the documented definition:
+    /// the hash is part of the format, so changing it breaks every 1.3 artifact.
+    #[test]
+    fn tool_hash_matches_its_definition() {
+        let cases: [(u32, &[u8], u32); 8] = [
+            (0, b"", 0x0000_0000),
+            (0, b"a", 0xabc6_269d),
+            (1, b"a", 0x063d_3c3f),
+            (0, b"abc", 0x0aaa_863e),
+            (0, b"fs.read", 0x7259_7d5b),
+            (7, b"tool_9999", 0x53d8_d558),
+            (0, b"sixteen_bytes_ab", 0x2cfe_a5ab),
+            (u32::MAX, "\u{30d5}\u{30a1}\u{30a4}\u{30eb}".as_bytes(), 0x7fa7_9cec),
+        ];
+        for (seed, name, expected) in cases {
+            assert_eq!(tool_hash(seed, name), expected, "{seed} {name:?}");
+        }
+    }
+
+    /// Every byte of a name reaches the hash: changing any one byte of names of every length
+    /// up to 40 changes it (for these inputs; a 32-bit hash can collide in general, which only
+    /// costs a probe).
+    #[test]
+    fn tool_hash_reads_every_byte() {
+        for len in 1..=40usize {
+            let name: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let hash = tool_hash(3, &name);
+            for at in 0..len {
+                let mut changed = name.clone();
+                changed[at] ^= 0x20;
+                assert_ne!(tool_hash(3, &changed), hash, "length {len}, byte {at}");
+            }
+            assert_ne!(tool_hash(3, &name[..len - 1]), hash, "length {len}, truncated");
         }
     }
 

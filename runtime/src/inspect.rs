@@ -159,6 +159,18 @@ impl<'a> Program<'a> {
         })
     }
 
+    /// The hashed tool index as `(seed, bucket_count, max_probe)` (format 1.3 on); `None` for
+    /// older artifacts, whose tool table is binary-searched.
+    pub fn tool_index(&self) -> Option<(u32, u32, u32)> {
+        self.tool_index.map(|index| (index.seed, index.bucket_count, index.max_probe))
+    }
+
+    /// The artifact's `(format_major, format_minor)`, as its header states them.
+    pub fn format_version(&self) -> (u16, u16) {
+        let field = |at| crate::format::read_u16(self.bytes, at).unwrap_or(0);
+        (field(8), field(10))
+    }
+
     /// The entry node for tools not in the dispatch table.
     pub fn fallback_entry(&self) -> u32 {
         self.fallback_entry

@@ -20,6 +20,9 @@ pub const RULE_COUNT_MAX: usize = 1 << 20;
 pub const OUTCOME_COUNT_MAX: usize = 1 << 21;
 /// Most distinct tool names in the dispatch table.
 pub const TOOL_COUNT_MAX: usize = 1 << 20;
+/// Most buckets one tool lookup looks at (format 1.3's `max_probe`): the bound on the work of
+/// finding a tool's entry, whatever the name. The compiler's index usually needs far fewer.
+pub const TOOL_PROBES_MAX: usize = 16;
 /// Most strings in one artifact.
 pub const STRING_COUNT_MAX: usize = 1 << 22;
 /// Most string sets in one artifact.

@@ -35,11 +35,12 @@
 //! - V17: STRINGS, SETS and DFAS start with a `u32` count; `Truncated` at the section offset.
 //! - V18: their `count × 8`-byte index table fits in the section; `Truncated` at the section
 //!   offset.
-//! - V19: RULES, OUTCOMES, PREDICATES, NODES and TOOLS are a whole number of records;
-//!   `BadLayout` at the section offset.
+//! - V19: RULES, OUTCOMES, PREDICATES, NODES and (before format 1.3) TOOLS are a whole
+//!   number of records; `BadLayout` at the section offset. (TOOLS from 1.3: V109, V110.)
 //! - V20: at most [`limits::RULE_COUNT_MAX`] rules; `LimitExceeded` at the section offset.
 //! - V21: at most [`limits::OUTCOME_COUNT_MAX`] outcomes; `LimitExceeded` at the section offset.
-//! - V22: at most [`limits::TOOL_COUNT_MAX`] tools; `LimitExceeded` at the section offset.
+//! - V22: at most [`limits::TOOL_COUNT_MAX`] tools (from format 1.3, the header's `count`,
+//!   checked between V109 and V110); `LimitExceeded` at the section offset.
 //! - V23: at most [`limits::STRING_COUNT_MAX`] strings; `LimitExceeded` at 0.
 //! - V24: at most [`limits::SET_COUNT_MAX`] sets; `LimitExceeded` at 0.
 //! - V25: at most [`limits::DFA_COUNT_MAX`] DFAs; `LimitExceeded` at 0.
@@ -165,6 +166,26 @@
 //! - V108: (format 1.2 on) `audit_redact` is a valid set id when `audit_args` is `REDACTED`,
 //!   and [`format::NO_SET`] otherwise.
 //!
+//! TOOLS index (format 1.3 on; see [`format`], "Tool dispatch"). V109 and V110 run with the
+//! section shapes (V11 to V25), the others after V101, so names are known to be unique:
+//!
+//! - V109: TOOLS holds its 16-byte header; `Truncated` at the section offset.
+//! - V110: TOOLS is exactly `16 + 8 × count + 4 × bucket_count` bytes; `BadLayout` at the
+//!   section offset.
+//! - V111: `bucket_count` is 0 when `count` is 0, else a power of two at least `count`;
+//!   `BadTool` at the section offset + 8.
+//! - V112: `max_probe` is at most [`limits::TOOL_PROBES_MAX`]; `LimitExceeded` at the section
+//!   offset + 12.
+//! - V113: `max_probe` is at most `bucket_count`; `BadTool` at the section offset + 12.
+//! - V114: every bucket is [`format::TOOL_EMPTY`] or a tool index below `count`; `BadTool` at
+//!   the bucket index.
+//! - V115: exactly `count` buckets are not EMPTY; `BadTool` at the section offset.
+//! - V116: every tool is found by the lookup of its own name: a bucket holding its index comes
+//!   within `max_probe` buckets of its home bucket, with no EMPTY bucket before it; `BadTool`
+//!   at the tool index. Names being unique (V101), that bucket is the one the runtime's name
+//!   comparison stops at, and with V115 every tool is in exactly one bucket. The check costs at
+//!   most [`limits::TOOL_PROBES_MAX`] bucket reads per tool, so loading stays linear.
+//!
 //! # Guards no artifact reaches
 //!
 //! Some fallible steps are not numbered checks, because an earlier check already rules their
@@ -213,12 +234,107 @@ pub struct Program<'a> {
     pub(crate) predicates: Records<'a>,
     pub(crate) nodes: Records<'a>,
     pub(crate) tools: Records<'a>,
+    /// The hashed index over `tools` (format 1.3 on); `None` for older artifacts, whose
+    /// records are binary-searched.
+    pub(crate) tool_index: Option<ToolIndex<'a>>,
     pub(crate) name: u32,
     pub(crate) source: u32,
     pub(crate) default_outcome: u32,
     pub(crate) fallback_entry: u32,
     pub(crate) audit_args: u32,
     pub(crate) audit_redact: u32,
+}
+
+/// The hashed tool index of a format 1.3 TOOLS section (see [`format`], "Tool dispatch").
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ToolIndex<'a> {
+    pub(crate) seed: u32,
+    pub(crate) bucket_count: u32,
+    pub(crate) max_probe: u32,
+    /// `bucket_count` little-endian `u32` tool indices or [`format::TOOL_EMPTY`].
+    pub(crate) buckets: &'a [u8],
+    /// The longest tool name in bytes (set by verification): a longer name is not listed, and
+    /// is not even hashed.
+    pub(crate) name_max: usize,
+    /// Artifact offset of the TOOLS section, for errors.
+    at: usize,
+}
+
+impl ToolIndex<'_> {
+    /// The lookup of `name`: probes from its home bucket, stopping at an EMPTY bucket or after
+    /// `max_probe` buckets; `accept` says whether the tool in a bucket is the one sought
+    /// (`Some`) or not (`None`, probe on). Verification and evaluation share it, so what the
+    /// verifier proves about a tool's lookup is what evaluation does.
+    #[inline(always)]
+    pub(crate) fn find<T>(
+        &self,
+        name: &[u8],
+        mut accept: impl FnMut(u32) -> Option<T>,
+    ) -> Option<T> {
+        let mask = self.bucket_count.wrapping_sub(1);
+        let mut bucket = format::tool_hash(self.seed, name);
+        // Bounded by the verified `max_probe` (at most `limits::TOOL_PROBES_MAX`), whatever
+        // the name.
+        for _ in 0..self.max_probe {
+            let tool = read_u32(self.buckets, ((bucket & mask) as usize).checked_mul(4)?)?;
+            if tool == format::TOOL_EMPTY {
+                return None;
+            }
+            if let Some(found) = accept(tool) {
+                return Some(found);
+            }
+            bucket = bucket.wrapping_add(1);
+        }
+        None
+    }
+
+    /// The entry node of the tool named `name`, or `None` if no tool has that name.
+    #[inline(always)]
+    pub(crate) fn entry(&self, program: &Program<'_>, name: &[u8]) -> Option<u32> {
+        if name.len() > self.name_max {
+            return None;
+        }
+        let records = program.tools.bytes;
+        self.find(name, |tool| {
+            // The record `(name, entry)` in one read.
+            let at = (tool as usize).checked_mul(format::TOOL_LEN)?;
+            let record = records.get(at..at.checked_add(format::TOOL_LEN)?)?;
+            let [a, b, c, d, e, f, g, h] = <[u8; 8]>::try_from(record).ok()?;
+            let candidate = program.string_bytes(u32::from_le_bytes([a, b, c, d]));
+            same_bytes(candidate, name).then_some(u32::from_le_bytes([e, f, g, h]))
+        })
+    }
+}
+
+/// `a == b`, a word at a time, with no call out (a probe compares a handful of bytes, and a
+/// library call would cost more than the comparison). Every byte is in some compared word, as
+/// in [`format::tool_hash`].
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let word = |bytes: &[u8], at: usize| {
+        bytes.get(at..at.saturating_add(8)).and_then(|w| <[u8; 8]>::try_from(w).ok())
+    };
+    let half = |bytes: &[u8], at: usize| {
+        bytes.get(at..at.saturating_add(4)).and_then(|w| <[u8; 4]>::try_from(w).ok())
+    };
+    if len >= 8 {
+        let mut at = 0;
+        while at + 8 < len {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        word(a, len - 8) == word(b, len - 8)
+    } else if len >= 4 {
+        half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4)
+    } else {
+        a.first() == b.first() && a.get(len / 2) == b.get(len / 2) && a.last() == b.last()
+    }
 }
 
 /// An index table of `(offset, len)` pairs.
@@ -456,6 +572,11 @@ impl<'a> Program<'a> {
         let (strings, string_bytes) = table_section(bytes, 1)?;
         let (sets, set_members) = table_section(bytes, 2)?;
         let (dfas, dfa_bytes) = table_section(bytes, 3)?;
+        let rules = records(bytes, 4, format::RULE_LEN, limits::RULE_COUNT_MAX)?;
+        let outcomes = records(bytes, 5, format::OUTCOME_LEN, limits::OUTCOME_COUNT_MAX)?;
+        let predicates = records(bytes, 6, format::PREDICATE_LEN, limits::PREDICATE_COUNT_MAX)?;
+        let nodes = records(bytes, 7, format::NODE_LEN, limits::NODE_COUNT_MAX)?;
+        let (tools, tool_index) = tool_section(bytes, minor)?;
         let mut program = Program {
             bytes,
             strings,
@@ -466,11 +587,12 @@ impl<'a> Program<'a> {
             set_members,
             dfas,
             dfa_bytes,
-            rules: records(bytes, 4, format::RULE_LEN, limits::RULE_COUNT_MAX)?,
-            outcomes: records(bytes, 5, format::OUTCOME_LEN, limits::OUTCOME_COUNT_MAX)?,
-            predicates: records(bytes, 6, format::PREDICATE_LEN, limits::PREDICATE_COUNT_MAX)?,
-            nodes: records(bytes, 7, format::NODE_LEN, limits::NODE_COUNT_MAX)?,
-            tools: records(bytes, 8, format::TOOL_LEN, limits::TOOL_COUNT_MAX)?,
+            rules,
+            outcomes,
+            predicates,
+            nodes,
+            tools,
+            tool_index,
             name: 0,
             source: 0,
             default_outcome: 0,
@@ -489,6 +611,7 @@ impl<'a> Program<'a> {
         program.verify_predicates()?;
         program.verify_nodes()?;
         program.verify_tools()?;
+        program.verify_tool_index()?;
         let meta_field = |at| read_u32(meta.1, at).unwrap_or(u32::MAX);
         program.name = meta_field(0);
         program.source = meta_field(4);
@@ -782,6 +905,39 @@ impl<'a> Program<'a> {
         Ok(())
     }
 
+    /// V111 to V116 (format 1.3 on). Runs after [`Program::verify_tools`]: names are unique.
+    fn verify_tool_index(&mut self) -> Result<(), FormatError> {
+        let Some(mut index) = self.tool_index else {
+            return Ok(());
+        };
+        let (at, count, buckets) = (index.at, self.tools.count, index.bucket_count);
+        let shape_ok =
+            if count == 0 { buckets == 0 } else { buckets.is_power_of_two() && buckets >= count };
+        check(shape_ok, K::BadTool, at + 8)?;
+        check(index.max_probe as usize <= limits::TOOL_PROBES_MAX, K::LimitExceeded, at + 12)?;
+        check(index.max_probe <= buckets, K::BadTool, at + 12)?;
+        let mut used = 0u32;
+        for bucket in 0..buckets {
+            let tool = read_u32(index.buckets, (bucket as usize).saturating_mul(4))
+                .unwrap_or(format::TOOL_EMPTY);
+            if tool != format::TOOL_EMPTY {
+                check(tool < count, K::BadTool, bucket as usize)?;
+                used += 1;
+            }
+        }
+        check(used == count, K::BadTool, at)?;
+        let mut name_max = 0;
+        for tool in 0..count {
+            let name = self.string_bytes(read_u32(self.tools.get(tool), 0).unwrap_or(u32::MAX));
+            name_max = name_max.max(name.len());
+            let found = index.find(name, |candidate| (candidate == tool).then_some(()));
+            check(found.is_some(), K::BadTool, tool as usize)?;
+        }
+        index.name_max = name_max;
+        self.tool_index = Some(index);
+        Ok(())
+    }
+
     /// The SHA-256 content hash recorded by the compiler: the policy's identity in audit
     /// records and approvals. Not recomputed at load (see the module docs).
     pub fn content_hash(&self) -> [u8; 32] {
@@ -894,6 +1050,39 @@ fn table_section(bytes: &[u8], index: usize) -> Result<(Table<'_>, &[u8]), Forma
     let entries = body.get(4..table_len).ok_or(FormatError::new(K::Truncated, at))?;
     let payload = body.get(table_len..).ok_or(FormatError::new(K::Truncated, at))?;
     Ok((Table { entries, count }, payload))
+}
+
+/// TOOLS: the records, and from format 1.3 the hashed index after them (V109, V22, V110).
+fn tool_section(
+    bytes: &[u8],
+    minor: u16,
+) -> Result<(Records<'_>, Option<ToolIndex<'_>>), FormatError> {
+    if minor < format::TOOL_INDEX_MINOR {
+        return Ok((records(bytes, 8, format::TOOL_LEN, limits::TOOL_COUNT_MAX)?, None));
+    }
+    let (at, body) = section(bytes, 8).ok_or(FormatError::new(K::BadLayout, 0))?;
+    check(body.len() >= format::TOOLS_HEADER_LEN, K::Truncated, at)?;
+    let field = |index: usize| read_u32(body, index * 4).unwrap_or(0);
+    let (count, seed, bucket_count, max_probe) = (field(0), field(1), field(2), field(3));
+    check(count as usize <= limits::TOOL_COUNT_MAX, K::LimitExceeded, at)?;
+    let layout = FormatError::new(K::BadLayout, at);
+    let records_end = (count as usize)
+        .checked_mul(format::TOOL_LEN)
+        .and_then(|len| len.checked_add(format::TOOLS_HEADER_LEN))
+        .ok_or(layout)?;
+    let total = (bucket_count as usize)
+        .checked_mul(4)
+        .and_then(|len| len.checked_add(records_end))
+        .ok_or(layout)?;
+    check(body.len() == total, K::BadLayout, at)?;
+    let records = Records {
+        bytes: body.get(format::TOOLS_HEADER_LEN..records_end).ok_or(layout)?,
+        len: format::TOOL_LEN,
+        count,
+    };
+    let buckets = body.get(records_end..).ok_or(layout)?;
+    let index = ToolIndex { seed, bucket_count, max_probe, buckets, name_max: 0, at };
+    Ok((records, Some(index)))
 }
 
 fn records(

@@ -1,7 +1,7 @@
 //! The policy's audit argument allowance (format 1.2): compiled into META, read back by
 //! `Program::audit_args`, and older artifacts without it still load as "unstated".
 
-use crate::craft::{META, Parts};
+use crate::craft::{META, Parts, TOOLS};
 use mcppol_runtime::{AuditArgs, FormatErrorKind, Program};
 
 fn allowance(yaml_audit: &str) -> String {
@@ -51,6 +51,8 @@ fn redact_lists_that_do_not_fit_are_e0221() {
 fn format_1_1_artifacts_load_with_an_unstated_allowance() {
     let mut parts = Parts::minimal();
     parts.header[10..12].copy_from_slice(&1u16.to_le_bytes());
+    // No tools: before format 1.3 that is an empty TOOLS section.
+    parts.sections[TOOLS].clear();
     // A 1.2 META (24 bytes) in a 1.1 artifact is a layout error...
     let error = Program::from_bytes(&parts.build()).map(|_| ()).expect_err("1.1 with 24-byte META");
     assert_eq!(error.kind(), FormatErrorKind::BadLayout);

@@ -121,7 +121,8 @@ impl Parts {
             outcome(format::outcome::DEFAULT, 2, 1, format::NO_RULE, 0, 0),
             Vec::new(),
             record([format::node::DECIDE, 0, 0], [0, 0, 0]),
-            Vec::new(),
+            // No tools: count, seed, bucket count and max probe all 0.
+            vec![0; format::TOOLS_HEADER_LEN],
         ];
         Self { header, sections }
     }
@@ -195,16 +196,105 @@ impl Parts {
         match index {
             STRINGS | SETS | DFAS => word(&self.sections[index], 0),
             RULES => (self.sections[index].len() / format::RULE_LEN) as u32,
-            TOOLS => (self.sections[index].len() / format::TOOL_LEN) as u32,
+            TOOLS => self.tools().len() as u32,
             _ => (self.sections[index].len() / 16) as u32,
         }
     }
 
-    /// Appends a record to record section `index`; its index.
+    /// Appends a record to record section `index`; its index. A TOOLS record in a format 1.3
+    /// artifact goes in with a rebuilt index (see [`Parts::set_tools`]).
     pub fn push_record(&mut self, index: usize, record: &[u8]) -> u32 {
         let count = self.count(index);
-        self.sections[index].extend_from_slice(record);
+        if index == TOOLS && self.minor() >= format::TOOL_INDEX_MINOR {
+            let mut tools = self.tools();
+            tools.push((word(record, 0), word(record, 4)));
+            self.set_tools(&tools);
+        } else {
+            self.sections[index].extend_from_slice(record);
+        }
         count
+    }
+
+    /// The header's `format_minor`.
+    pub fn minor(&self) -> u16 {
+        u16::from_le_bytes([self.header[10], self.header[11]])
+    }
+
+    /// The TOOLS records `(name, entry)`, whatever the minor.
+    pub fn tools(&self) -> Vec<(u32, u32)> {
+        let body = &self.sections[TOOLS];
+        let (start, count) = if self.minor() >= format::TOOL_INDEX_MINOR {
+            (format::TOOLS_HEADER_LEN, word(body, 0) as usize)
+        } else {
+            (0, body.len() / format::TOOL_LEN)
+        };
+        (0..count).map(|i| (word(body, start + 8 * i), word(body, start + 8 * i + 4))).collect()
+    }
+
+    /// The TOOLS index of a format 1.3 artifact: `(seed, bucket_count, max_probe, buckets)`.
+    pub fn tool_index(&self) -> (u32, u32, u32, Vec<u32>) {
+        let body = &self.sections[TOOLS];
+        let count = word(body, 0) as usize;
+        let buckets = word(body, 8) as usize;
+        let start = format::TOOLS_HEADER_LEN + 8 * count;
+        let slots = (0..buckets).map(|i| word(body, start + 4 * i)).collect();
+        (word(body, 4), word(body, 8), word(body, 12), slots)
+    }
+
+    /// The bytes of string `id`, or empty if there is no such string.
+    pub fn string(&self, id: u32) -> Vec<u8> {
+        self.strings(&[id]).remove(0)
+    }
+
+    /// The bytes of strings `ids` (empty for an id that is no string), parsing STRINGS once.
+    pub fn strings(&self, ids: &[u32]) -> Vec<Vec<u8>> {
+        let table = self.table(STRINGS);
+        let text = |id: u32| {
+            let (offset, len) = table.entries.get(id as usize).copied()?;
+            table.payload.get(offset as usize..(offset + len) as usize)
+        };
+        ids.iter().map(|&id| text(id).unwrap_or(&[]).to_vec()).collect()
+    }
+
+    /// Replaces the TOOLS records; in a format 1.3 artifact with the index the compiler would
+    /// build over their names (`mcppol_compiler::emit::tool_index`).
+    pub fn set_tools(&mut self, tools: &[(u32, u32)]) {
+        if self.minor() < format::TOOL_INDEX_MINOR {
+            self.sections[TOOLS] =
+                tools.iter().flat_map(|&(n, e)| [n, e]).flat_map(u32::to_le_bytes).collect();
+            return;
+        }
+        let names = self.strings(&tools.iter().map(|&(name, _)| name).collect::<Vec<_>>());
+        let refs: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+        let index = mcppol_compiler::emit::tool_index(&refs);
+        self.set_tool_section(
+            tools.len() as u32,
+            (index.seed, index.bucket_count, index.max_probe),
+            tools,
+            &index.buckets,
+        );
+    }
+
+    /// Writes a format 1.3 TOOLS section from its parts, as given (for crafting bad ones).
+    pub fn set_tool_section(
+        &mut self,
+        count: u32,
+        (seed, bucket_count, max_probe): (u32, u32, u32),
+        tools: &[(u32, u32)],
+        buckets: &[u32],
+    ) {
+        let words = [count, seed, bucket_count, max_probe]
+            .into_iter()
+            .chain(tools.iter().flat_map(|&(n, e)| [n, e]))
+            .chain(buckets.iter().copied());
+        self.sections[TOOLS] = words.flat_map(u32::to_le_bytes).collect();
+    }
+
+    /// Makes this a format 1.2 artifact: the minor in the header, TOOLS without its index.
+    pub fn downgrade_to_1_2(&mut self) {
+        let tools = self.tools();
+        self.header[10..12].copy_from_slice(&2u16.to_le_bytes());
+        self.set_tools(&tools);
     }
 
     /// Record `record` of record section `index`, `len` bytes long, for editing.
@@ -228,4 +318,24 @@ pub fn dfa_blob(states: u32, classes: u32) -> Vec<u8> {
     blob.extend_from_slice(&[0u8; 256]);
     blob.resize(blob.len() + 2 * states as usize * classes as usize + states as usize, 0);
     blob
+}
+
+/// Plain linear-probing placement of `names` (tool `i` named `names[i]`, in index order) into
+/// `bucket_count` buckets with `seed`: the buckets and each tool's probe count (distance from
+/// its home bucket, plus one). For crafting indexes the compiler would not build.
+pub fn place_tools(names: &[Vec<u8>], seed: u32, bucket_count: u32) -> (Vec<u32>, Vec<u32>) {
+    let mask = bucket_count - 1;
+    let mut buckets = vec![format::TOOL_EMPTY; bucket_count as usize];
+    let mut probes = Vec::new();
+    for (tool, name) in names.iter().enumerate() {
+        let mut slot = format::tool_hash(seed, name) & mask;
+        let mut count = 1;
+        while buckets[slot as usize] != format::TOOL_EMPTY {
+            slot = (slot + 1) & mask;
+            count += 1;
+        }
+        buckets[slot as usize] = tool as u32;
+        probes.push(count);
+    }
+    (buckets, probes)
 }

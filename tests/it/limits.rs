@@ -137,13 +137,33 @@ fn tool_count() {
     let max = limits::TOOL_COUNT_MAX;
     let mut parts = Parts::minimal();
     sorted_strings(&mut parts, max + 1);
-    let tools = |count: usize| -> Vec<u8> {
-        (1..=count as u32).flat_map(|name| [name, 0]).flat_map(u32::to_le_bytes).collect()
-    };
-    parts.sections[TOOLS] = tools(max);
+    let tools =
+        |count: usize| -> Vec<(u32, u32)> { (1..=count as u32).map(|name| (name, 0)).collect() };
+    parts.set_tools(&tools(max));
     loads(&parts.build());
-    parts.sections[TOOLS] = tools(max + 1);
+    // The count is checked before the index is read: no index needed to be over the limit.
+    parts.set_tool_section(max as u32 + 1, (0, 0, 0), &tools(max + 1), &[]);
     let at = parts.offset_of(TOOLS);
+    over_limit(&parts.build(), K::LimitExceeded, at);
+    // Before format 1.3, the count is the number of records.
+    parts.downgrade_to_1_2();
+    over_limit(&parts.build(), K::LimitExceeded, at);
+}
+
+/// `TOOL_PROBES_MAX`: an index that says a lookup may take that many probes loads; one more is
+/// over the limit.
+#[test]
+fn tool_probes() {
+    let max = limits::TOOL_PROBES_MAX as u32;
+    let mut parts = Parts::minimal();
+    sorted_strings(&mut parts, 3);
+    let tools = [(1, 0), (2, 0), (3, 0)];
+    let names: Vec<Vec<u8>> = tools.iter().map(|&(name, _)| parts.string(name)).collect();
+    let (buckets, _) = craft::place_tools(&names, 0, 32);
+    parts.set_tool_section(3, (0, 32, max), &tools, &buckets);
+    loads(&parts.build());
+    parts.set_tool_section(3, (0, 32, max + 1), &tools, &buckets);
+    let at = parts.offset_of(TOOLS) + 12;
     over_limit(&parts.build(), K::LimitExceeded, at);
 }
 

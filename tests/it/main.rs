@@ -25,6 +25,7 @@ mod policies;
 mod schema;
 mod semantics;
 mod support;
+mod tool_index;
 mod url_property;
 mod verifier;
 mod verifier_checks;

@@ -162,7 +162,8 @@ fn predicate_outcome_rule_and_tool_checks() {
     reseal(&mut order);
     rejects(&order, K::BadRule);
     let (tools, len) = section_span(&bytes, section::TOOLS);
-    assert!(len >= 2 * format::TOOL_LEN);
+    let tools = tools + format::TOOLS_HEADER_LEN;
+    assert!(len >= format::TOOLS_HEADER_LEN + 2 * format::TOOL_LEN);
     let mut unsorted = bytes.clone();
     let name_a: [u8; 4] = unsorted[tools..tools + 4].try_into().unwrap();
     let name_b: [u8; 4] = unsorted[tools + 8..tools + 12].try_into().unwrap();

@@ -1,4 +1,4 @@
-//! One crafted artifact per numbered verifier check (V01 to V108 in the module docs of
+//! One crafted artifact per numbered verifier check (V01 to V116 in the module docs of
 //! `runtime/src/program.rs`), each rejected with that check's exact error kind and offset, and a
 //! test that every number in those docs has a case here.
 //!
@@ -260,9 +260,19 @@ fn cases() -> (Vec<Case>, Vec<(u32, Make)>) {
         (NODES, format::NODE_LEN),
         (TOOLS, format::TOOL_LEN),
     ] {
+        // TOOLS is records only before format 1.3 (V109 and V110 check its 1.3 shape).
         let at = base.offset_of(section);
-        t.parts(19, K::BadLayout, at, move |parts| parts.sections[section].push(0));
+        let old = move |parts: &mut Parts| {
+            if section == TOOLS {
+                parts.downgrade_to_1_2();
+            }
+        };
         t.parts(19, K::BadLayout, at, move |parts| {
+            old(parts);
+            parts.sections[section].push(0);
+        });
+        t.parts(19, K::BadLayout, at, move |parts| {
+            old(parts);
             parts.sections[section].truncate(len - 1);
         });
     }
@@ -275,9 +285,17 @@ fn cases() -> (Vec<Case>, Vec<(u32, Make)>) {
     ] {
         let at = base.offset_of(section);
         t.parts(id, K::LimitExceeded, at, move |parts| {
+            if section == TOOLS {
+                parts.downgrade_to_1_2();
+            }
             parts.sections[section] = vec![0; (max + 1) * len];
         });
     }
+    // From format 1.3 the count is in the TOOLS header; it is checked before the length.
+    t.parts(22, K::LimitExceeded, base.offset_of(TOOLS), |parts| {
+        let tools = vec![(0, 0); limits::TOOL_COUNT_MAX + 1];
+        parts.set_tool_section(tools.len() as u32, (0, 0, 0), &tools, &[]);
+    });
     for (id, section, max) in [
         (23, STRINGS, limits::STRING_COUNT_MAX),
         (24, SETS, limits::SET_COUNT_MAX),
@@ -760,7 +778,7 @@ fn cases() -> (Vec<Case>, Vec<(u32, Make)>) {
 
     // TOOLS, appended: names must sort after every base tool name.
     let tools = base.count(TOOLS);
-    let last_name = craft::word(&base.sections[TOOLS], (tools as usize - 1) * format::TOOL_LEN);
+    let last_name = base.tools().last().unwrap().0;
     let tool_record = |name: u32, entry: u32| {
         let mut out = name.to_le_bytes().to_vec();
         out.extend_from_slice(&entry.to_le_bytes());
@@ -815,7 +833,95 @@ fn cases() -> (Vec<Case>, Vec<(u32, Make)>) {
         set_word(&mut parts.sections[META], 16, redacted);
         set_word(&mut parts.sections[META], 20, ids.set);
     });
+
+    tool_index_cases(&mut t, &base);
     (t.cases, t.controls)
+}
+
+/// V109 to V116: the hashed index of a format 1.3 TOOLS section.
+fn tool_index_cases(t: &mut Table, base: &Parts) {
+    let at = base.offset_of(TOOLS);
+    let tools = base.tools();
+    let count = tools.len() as u32;
+    let names: Vec<Vec<u8>> = tools.iter().map(|&(name, _)| base.string(name)).collect();
+    let (seed, bucket_count, max_probe, buckets) = base.tool_index();
+    assert!(count >= 2 && (2..16).contains(&bucket_count));
+    let first_empty = buckets.iter().position(|&b| b == format::TOOL_EMPTY).unwrap() as u32;
+    let holding = |tool: u32| buckets.iter().position(|&b| b == tool).unwrap();
+    // An index case: TOOLS with the base's records and this index.
+    let mut index = |id, kind, offset: u32, shape: (u32, u32, u32), slots: Vec<u32>| {
+        let tools = tools.clone();
+        let edit = move |parts: &mut Parts| parts.set_tool_section(count, shape, &tools, &slots);
+        match kind {
+            Some(kind) => t.parts(id, kind, offset, edit),
+            None => t.control(id, edit),
+        }
+    };
+    // A sparse table, 64 buckets: every tool at its home or close.
+    let (sparse, sparse_probes) = craft::place_tools(&names, 7, 64);
+    let sparse_max = *sparse_probes.iter().max().unwrap();
+
+    index(111, Some(K::BadTool), at + 8, (seed, bucket_count + 1, max_probe), {
+        let mut slots = buckets.clone();
+        slots.push(format::TOOL_EMPTY);
+        slots
+    });
+    index(111, Some(K::BadTool), at + 8, (seed, 1, 1), vec![0]);
+    index(111, None, at + 8, (7, 64, sparse_max), sparse.clone());
+    index(112, Some(K::LimitExceeded), at + 12, (7, 64, limits::TOOL_PROBES_MAX as u32 + 1), {
+        sparse.clone()
+    });
+    index(112, None, at + 12, (7, 64, limits::TOOL_PROBES_MAX as u32), sparse.clone());
+    index(113, Some(K::BadTool), at + 12, (seed, bucket_count, bucket_count + 1), buckets.clone());
+    index(113, None, at + 12, (seed, bucket_count, bucket_count), buckets.clone());
+    for bad in [count, u32::MAX - 1] {
+        let mut slots = buckets.clone();
+        slots[first_empty as usize] = bad;
+        index(114, Some(K::BadTool), first_empty, (seed, bucket_count, max_probe), slots);
+    }
+    let mut twice = buckets.clone();
+    twice[first_empty as usize] = 0;
+    index(115, Some(K::BadTool), at, (seed, bucket_count, max_probe), twice);
+    // Tool 1 twice and tool 0 nowhere: the right number of buckets, but 0 is not found.
+    let mut missing = buckets.clone();
+    missing[holding(0)] = 1;
+    index(116, Some(K::BadTool), 0, (seed, bucket_count, max_probe), missing);
+    // A `max_probe` one short of what a crowded table needs: the first tool that needs more
+    // is not found.
+    let crowded = count.next_power_of_two();
+    let (seed_crowded, (slots, probes)) = (0..)
+        .map(|seed| (seed, craft::place_tools(&names, seed, crowded)))
+        .find(|(_, (_, probes))| probes.iter().any(|&p| p >= 2))
+        .unwrap();
+    let needed = *probes.iter().max().unwrap();
+    let short = probes.iter().position(|&p| p == needed).unwrap() as u32;
+    index(116, Some(K::BadTool), short, (seed_crowded, crowded, needed - 1), slots.clone());
+    index(116, None, short, (seed_crowded, crowded, needed), slots);
+    // An EMPTY bucket between a tool's home and its bucket ends the lookup before it.
+    let (seed_gap, mut gap) = (0u32..)
+        .map(|seed| (seed, craft::place_tools(&names, seed, 64)))
+        .find_map(|(seed, (slots, probes))| {
+            let home = (format::tool_hash(seed, &names[0]) & 63) as usize;
+            (probes[0] == 1 && slots[(home + 1) & 63] == format::TOOL_EMPTY)
+                .then_some((seed, slots))
+        })
+        .unwrap();
+    let home = (format::tool_hash(seed_gap, &names[0]) & 63) as usize;
+    gap[home] = format::TOOL_EMPTY;
+    gap[(home + 1) & 63] = 0;
+    index(116, Some(K::BadTool), 0, (seed_gap, 64, 2), gap);
+
+    t.parts(109, K::Truncated, at, |parts| parts.sections[TOOLS].truncate(15));
+    t.parts(109, K::Truncated, at, |parts| parts.sections[TOOLS].clear());
+    t.parts(110, K::BadLayout, at, |parts| parts.sections[TOOLS].push(0));
+    t.parts(110, K::BadLayout, at, |parts| {
+        let len = parts.sections[TOOLS].len();
+        parts.sections[TOOLS].truncate(len - 4);
+    });
+    t.parts(111, K::BadTool, at + 8, |parts| {
+        parts.set_tool_section(0, (0, 1, 0), &[], &[format::TOOL_EMPTY]);
+    });
+    t.control(111, |parts| parts.set_tool_section(0, (0, 0, 0), &[], &[]));
 }
 
 #[test]
