@@ -97,7 +97,8 @@ impl<'a> Program<'a> {
             Ok(args) => args,
             Err(error) => return Fault { code: error.code(), reason: ARGS_INVALID }.decision(),
         };
-        self.walk(request, args.root(), text, path, trace)
+        let (entry, _) = self.entry(request.tool.as_bytes());
+        self.walk(request, entry, args.root(), text, path, trace)
     }
 
     /// Decides the `tools/call` request whose raw JSON-RPC body is `body`, sent by `caller`.
@@ -157,17 +158,25 @@ impl<'a> Program<'a> {
         let Some(name) = name else {
             return REQUEST_NAME.decision();
         };
-        // The scanner proved the name UTF-8 (unescaped, too); `from_utf8` only re-proves it for
-        // the type, on a few bytes.
         let name = if name.is_escaped() {
             let Some(unescaped) = name.unescape_into(name_buffer) else {
                 return STRING_TOO_LONG.decision();
             };
-            core::str::from_utf8(unescaped)
+            unescaped
         } else {
-            core::str::from_utf8(name.raw())
+            name.raw()
         };
-        let Ok(tool) = name else { return REQUEST_NAME.decision() };
+        // A listed tool's name is the artifact's own string, verified UTF-8 at load; only an
+        // unlisted name needs `from_utf8` (the scanner proved it UTF-8 already, but the type
+        // needs the proof again).
+        let (entry, listed) = self.entry(name);
+        let tool = match listed {
+            Some(tool) => tool,
+            None => match core::str::from_utf8(name) {
+                Ok(tool) => tool,
+                Err(_) => return REQUEST_NAME.decision(),
+            },
+        };
         // Absent arguments are `{}` (MCP makes them optional).
         let mut empty_entry = [json::Entry::EMPTY; 1];
         let empty;
@@ -202,13 +211,15 @@ impl<'a> Program<'a> {
             principal_roles: caller.principal_roles,
             args: args.raw(),
         };
-        self.walk(&request, args, text, path, &mut NoTrace)
+        self.walk(&request, entry, args, text, path, &mut NoTrace)
     }
 
-    /// Walks the DAG for `request`, whose arguments object is already scanned into `args`.
+    /// Walks the DAG for `request` from node `entry` (its tool's), whose arguments object is
+    /// already scanned into `args`.
     fn walk(
         &self,
         request: &Request<'_>,
+        entry: u32,
         args: Value<'_>,
         text: &mut [u8],
         path: &mut [u8],
@@ -216,7 +227,7 @@ impl<'a> Program<'a> {
     ) -> Decision<'a> {
         let mut context =
             Context { request, args, text, path, path_key: None, path_len: 0, lookup: None };
-        let mut index = self.entry(request.tool);
+        let mut index = entry;
         // The last predicate tested: when the default decides, it names the check that sent
         // the walk there. One register; nothing else is recorded.
         let mut last_predicate = None;
@@ -264,10 +275,15 @@ impl<'a> Program<'a> {
 
     /// The entry node for `tool`: the hashed index (format 1.3 on, a bounded number of probes
     /// at any tool count), or a binary search of the sorted tool table in older artifacts.
-    fn entry(&self, tool: &str) -> u32 {
+    /// The entry node for the tool named `tool`, and that name as the artifact's own string
+    /// when the tool is listed (format 1.3; older artifacts give `None`).
+    fn entry(&self, tool: &[u8]) -> (u32, Option<&'a str>) {
         match &self.tool_index {
-            Some(index) => index.entry(self, tool.as_bytes()).unwrap_or(self.fallback_entry),
-            None => self.entry_sorted(tool.as_bytes()),
+            Some(index) => match index.entry(self, tool) {
+                Some((entry, name)) => (entry, self.string(name)),
+                None => (self.fallback_entry, None),
+            },
+            None => (self.entry_sorted(tool), None),
         }
     }
 

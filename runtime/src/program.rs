@@ -288,9 +288,10 @@ impl ToolIndex<'_> {
         None
     }
 
-    /// The entry node of the tool named `name`, or `None` if no tool has that name.
+    /// The entry node of the tool named `name` and the artifact's string id of that name, or
+    /// `None` if no tool has that name.
     #[inline(always)]
-    pub(crate) fn entry(&self, program: &Program<'_>, name: &[u8]) -> Option<u32> {
+    pub(crate) fn entry(&self, program: &Program<'_>, name: &[u8]) -> Option<(u32, u32)> {
         if name.len() > self.name_max {
             return None;
         }
@@ -300,8 +301,9 @@ impl ToolIndex<'_> {
             let at = (tool as usize).checked_mul(format::TOOL_LEN)?;
             let record = records.get(at..at.checked_add(format::TOOL_LEN)?)?;
             let [a, b, c, d, e, f, g, h] = <[u8; 8]>::try_from(record).ok()?;
-            let candidate = program.string_bytes(u32::from_le_bytes([a, b, c, d]));
-            same_bytes(candidate, name).then_some(u32::from_le_bytes([e, f, g, h]))
+            let name_id = u32::from_le_bytes([a, b, c, d]);
+            let candidate = program.string_bytes(name_id);
+            same_bytes(candidate, name).then_some((u32::from_le_bytes([e, f, g, h]), name_id))
         })
     }
 }
