@@ -420,10 +420,9 @@ pub mod json_type {
 /// authenticity check. Hosts that need authenticity compare [`crate::Program::content_hash`]
 /// with a value they trust.
 pub fn checksum(bytes: &[u8]) -> u32 {
-    // The header, which holds the checksum field, byte by byte; the rest eight bytes at a time
-    // (slice-by-8: one table lookup per byte, but eight independent ones per step instead of a
-    // chain of eight, about four times faster; loading is linear in the artifact and this was
-    // most of it).
+    // The header, which holds the checksum field, byte by byte; the rest sixteen bytes at a
+    // time (slice-by-16: one table lookup per byte, but sixteen independent ones per step
+    // instead of a chain; loading is linear in the artifact and this is a third of it).
     let head_len = bytes.len().min(CHECKSUM_OFFSET + 4);
     let (head, body) = bytes.split_at(head_len);
     let mut crc = !0u32;
@@ -431,21 +430,18 @@ pub fn checksum(bytes: &[u8]) -> u32 {
         let byte = if index >= CHECKSUM_OFFSET { 0 } else { byte };
         crc = crc_byte(crc, byte);
     }
-    let mut chunks = body.chunks_exact(8);
+    let mut chunks = body.chunks_exact(16);
     for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let [a, b, c, d, e, f, g, h] = word;
+        let Ok([a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p]) = <[u8; 16]>::try_from(chunk)
+        else {
+            break;
+        };
         let low = crc ^ u32::from_le_bytes([a, b, c, d]);
         let [l0, l1, l2, l3] = low.to_le_bytes();
-        crc = crc_table(7, l0)
-            ^ crc_table(6, l1)
-            ^ crc_table(5, l2)
-            ^ crc_table(4, l3)
-            ^ crc_table(3, e)
-            ^ crc_table(2, f)
-            ^ crc_table(1, g)
-            ^ crc_table(0, h);
+        crc = (crc_table(15, l0) ^ crc_table(14, l1) ^ crc_table(13, l2) ^ crc_table(12, l3))
+            ^ (crc_table(11, e) ^ crc_table(10, f) ^ crc_table(9, g) ^ crc_table(8, h))
+            ^ (crc_table(7, i) ^ crc_table(6, j) ^ crc_table(5, k) ^ crc_table(4, l))
+            ^ (crc_table(3, m) ^ crc_table(2, n) ^ crc_table(1, o) ^ crc_table(0, p));
     }
     for &byte in chunks.remainder() {
         crc = crc_byte(crc, byte);
@@ -458,19 +454,20 @@ fn crc_byte(crc: u32, byte: u8) -> u32 {
     (crc >> 8) ^ crc_table(0, (crc as u8) ^ byte)
 }
 
-/// Entry `index` of slice-by-8 table `table` (every `index` exists; `table` is below 8).
+/// Entry `index` of slice-by-16 table `table` (every `index` exists; `table` is below 16).
+#[inline(always)]
 fn crc_table(table: usize, index: u8) -> u32 {
     CRC32C_TABLES.get(table).and_then(|t| t.get(usize::from(index))).copied().unwrap_or(0)
 }
 
-/// The slice-by-8 CRC-32C tables, computed at compile time: table 0 is the byte-at-a-time
-/// table, and table `k` is the CRC of a byte followed by `k` zero bytes.
+/// The slice-by-16 CRC-32C tables (16 KiB), computed at compile time: table 0 is the
+/// byte-at-a-time table, and table `k` is the CRC of a byte followed by `k` zero bytes.
 #[allow(
     clippy::indexing_slicing,
     reason = "evaluated by the compiler: an out-of-range index would fail the build, not panic"
 )]
-static CRC32C_TABLES: [[u32; 256]; 8] = {
-    let mut tables = [[0u32; 256]; 8];
+static CRC32C_TABLES: [[u32; 256]; 16] = {
+    let mut tables = [[0u32; 256]; 16];
     let mut index = 0;
     while index < 256 {
         let mut crc = index as u32;
@@ -483,7 +480,7 @@ static CRC32C_TABLES: [[u32; 256]; 8] = {
         index += 1;
     }
     let mut table = 1;
-    while table < 8 {
+    while table < 16 {
         let mut index = 0;
         while index < 256 {
             let previous = tables[table - 1][index];

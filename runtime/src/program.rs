@@ -745,39 +745,35 @@ impl<'a> Program<'a> {
     }
 
     fn verify_rules(&self) -> Result<(), FormatError> {
+        // Ids are unique: the compiler sorts rules by id, so a strict order proves it in the
+        // same pass that checks each id is a string.
+        let mut previous: Option<&[u8]> = None;
         for index in 0..self.rules.count {
             let id = read_u32(self.rules.get(index), 0).unwrap_or(u32::MAX);
-            check(self.string(id).is_some(), K::BadRule, index as usize)?;
-        }
-        // Ids are unique: the compiler sorts rules by id, so a strict order proves it in one
-        // pass.
-        for index in 1..self.rules.count {
-            let previous = read_u32(self.rules.get(index - 1), 0).unwrap_or(u32::MAX);
-            let current = read_u32(self.rules.get(index), 0).unwrap_or(u32::MAX);
-            check(
-                self.string_bytes(previous) < self.string_bytes(current),
-                K::BadRule,
-                index as usize,
-            )?;
+            let current = self.string(id).map(str::as_bytes);
+            let ok = current.is_some_and(|current| previous.is_none_or(|p| p < current));
+            check(ok, K::BadRule, index as usize)?;
+            previous = current;
         }
         Ok(())
     }
 
     fn verify_outcomes(&self) -> Result<(), FormatError> {
         for index in 0..self.outcomes.count {
-            let record = self.outcomes.get(index);
-            let kind = read_u8(record, 0).unwrap_or(0);
-            let rule = read_u32(record, 4).unwrap_or(0);
-            let ok = Effect::from_u8(read_u8(record, 1).unwrap_or(u8::MAX)).is_some()
-                && Risk::from_u8(read_u8(record, 2).unwrap_or(u8::MAX)).is_some()
-                && read_u8(record, 3) == Some(0)
+            // A missing record (impossible: the section length was checked) reads as kind 0,
+            // which is rejected.
+            let ([kind, effect, risk, padding], rule, reason, code) =
+                self.outcomes.record16(index).unwrap_or_default();
+            let ok = Effect::from_u8(effect).is_some()
+                && Risk::from_u8(risk).is_some()
+                && padding == 0
                 && match kind {
                     format::outcome::RULE => rule < self.rules.count,
                     format::outcome::DEFAULT | format::outcome::SCHEMA => rule == format::NO_RULE,
                     _ => false,
                 }
-                && self.string(read_u32(record, 8).unwrap_or(u32::MAX)).is_some()
-                && self.string(read_u32(record, 12).unwrap_or(u32::MAX)).is_some();
+                && self.string(reason).is_some()
+                && self.string(code).is_some();
             check(ok, K::BadOutcome, index as usize)?;
         }
         Ok(())
@@ -867,19 +863,19 @@ impl<'a> Program<'a> {
 
     fn verify_nodes(&self) -> Result<(), FormatError> {
         for index in 0..self.nodes.count {
-            let record = self.nodes.get(index);
-            let kind = read_u8(record, 0).unwrap_or(0);
-            let a = read_u32(record, 4).unwrap_or(u32::MAX);
-            let b = read_u32(record, 8).unwrap_or(u32::MAX);
-            let c = read_u32(record, 12).unwrap_or(u32::MAX);
-            let padding = record.get(1..4) == Some(&[0, 0, 0][..]);
+            // A missing record (impossible: the section length was checked) reads as kind 0,
+            // which is rejected.
+            let ([kind, p1, p2, p3], a, b, c) = self.nodes.record16(index).unwrap_or_default();
+            let padding = [p1, p2, p3] == [0, 0, 0];
             // INVARIANT (forward-edges): every TEST target is a strictly smaller index, so
             // evaluation from node e takes at most e + 1 steps and cannot cycle.
             let ok = padding
                 && match kind {
                     format::node::TEST => {
                         a < self.predicates.count
-                            && read_u8(self.predicates.get(a), 0) != Some(format::subject::ELEMENT)
+                            && self.predicates.record16(a).is_some_and(|([subject, ..], ..)| {
+                                subject != format::subject::ELEMENT
+                            })
                             && b < index
                             && c < index
                     }
