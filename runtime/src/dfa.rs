@@ -286,24 +286,30 @@ impl<'a> Dfa<'a> {
     fn verify_tables(&self) -> Result<(), DfaError> {
         let Dfa { classes, trans, flags, state_count, class_count, .. } = *self;
         let row_len = class_count.checked_mul(2).ok_or(DfaError::LengthMismatch)?;
-        for (byte, &class) in (0..=u8::MAX).zip(classes.iter()) {
-            if usize::from(class) >= class_count {
-                return Err(DfaError::BadClass { byte });
-            }
+        // Each check is a maximum (or an OR) over a whole table or row, which the compiler can
+        // do many bytes at a time; the offending entry is looked up only on failure.
+        if classes.iter().copied().max().is_some_and(|max| usize::from(max) >= class_count) {
+            let byte = (0..=u8::MAX)
+                .zip(classes.iter())
+                .find(|&(_, &class)| usize::from(class) >= class_count)
+                .map_or(0, |(byte, _)| byte);
+            return Err(DfaError::BadClass { byte });
         }
         // `state_count <= DFA_STATES_MAX < u32::MAX`, so the `u32` range is exact.
         for (state, row) in (0..u32::MAX).zip(trans.chunks_exact(row_len)) {
-            for cell in row.chunks_exact(2) {
+            let (max, any) = row.chunks_exact(2).fold((0u16, 0u16), |(max, any), cell| {
                 let next = match *cell {
-                    [lo, hi] => usize::from(u16::from_le_bytes([lo, hi])),
-                    _ => return Err(DfaError::LengthMismatch),
+                    [lo, hi] => u16::from_le_bytes([lo, hi]),
+                    _ => u16::MAX,
                 };
-                if state == 0 && next != 0 {
-                    return Err(DfaError::DeadStateNotDead);
-                }
-                if next >= state_count {
-                    return Err(DfaError::BadTransition { state });
-                }
+                (max.max(next), any | next)
+            });
+            // The dead state only goes to itself (state 0).
+            if state == 0 && any != 0 {
+                return Err(DfaError::DeadStateNotDead);
+            }
+            if usize::from(max) >= state_count {
+                return Err(DfaError::BadTransition { state });
             }
         }
         for (state, &flag) in (0..u32::MAX).zip(flags.iter()) {
