@@ -248,17 +248,17 @@ mod tests {
         let compiled = crate::compile(yaml, "t.yaml").unwrap();
         let program = Program::from_bytes(&compiled.bytes).unwrap();
         let mut scratch = Box::new(Scratch::new());
-        let walk = |args: &str, scratch: &mut Scratch| {
-            let request = Request {
-                method: "tools/call",
-                server: "",
-                tool: "t",
-                principal_id: "",
-                principal_roles: &[],
-                args: args.as_bytes(),
-            };
+        let request = |args: &'static str| Request {
+            method: "tools/call",
+            server: "",
+            tool: "t",
+            principal_id: "",
+            principal_roles: &[],
+            args: args.as_bytes(),
+        };
+        let walk = |args: &'static str, scratch: &mut Scratch| {
             let mut count = Count(0);
-            let decision = program.evaluate_traced(&request, scratch, &mut count);
+            let decision = program.evaluate_traced(&request(args), scratch, &mut count);
             (decision.rule, count.0)
         };
         // method, type, contains "..", path under: four tests, not seven (`exists` before a
@@ -270,16 +270,12 @@ mod tests {
         // default, which keeps the default's `check`.)
         let plain = crate::emit::emit(&crate::lower::lower(&compiled.policy, &compiled.patterns));
         let unthreaded = Program::from_bytes(&plain).unwrap();
-        let request = Request {
-            method: "tools/call",
-            server: "",
-            tool: "t",
-            principal_id: "",
-            principal_roles: &[],
-            args: br#"{"path":"/workspace/a"}"#,
-        };
         let mut count = Count(0);
-        unthreaded.evaluate_traced(&request, &mut scratch, &mut count);
+        unthreaded.evaluate_traced(
+            &request(r#"{"path":"/workspace/a"}"#),
+            &mut scratch,
+            &mut count,
+        );
         assert_eq!(count.0, 7);
         assert!(program.node_count() <= unthreaded.node_count());
     }

@@ -1366,15 +1366,7 @@ fn request() -> BoxedStrategy<RequestG> {
 
 /// Evaluates `request` with both evaluators on `compiled`, returning both outcomes.
 fn both(compiled: &Compiled, request: &RequestG, args: &str) -> (Outcome, Outcome) {
-    let roles = request.roles.clone();
-    let request = Request {
-        method: request.method,
-        server: request.server,
-        tool: request.tool,
-        principal_id: request.principal,
-        principal_roles: &roles,
-        args: args.as_bytes(),
-    };
+    let request = runtime_request(request, &request.roles, args);
     (support::runtime(compiled, &request), support::reference(compiled, &request))
 }
 
@@ -1480,15 +1472,7 @@ proptest! {
         let mut scratch = Box::new(mcppol_runtime::Scratch::new());
         for request in &requests {
             let args = request.args.render();
-            let roles = request.roles.clone();
-            let request = Request {
-                method: request.method,
-                server: request.server,
-                tool: request.tool,
-                principal_id: request.principal,
-                principal_roles: &roles,
-                args: args.as_bytes(),
-            };
+            let request = runtime_request(request, &request.roles, &args);
             let fast = threaded.evaluate(&request, &mut scratch);
             let slow = unthreaded.evaluate(&request, &mut scratch);
             prop_assert_eq!(
@@ -2074,6 +2058,7 @@ impl mcppol_runtime::Trace for Branches {
     fn decide(&mut self, _node: u32, _outcome: u32) {}
 }
 
+/// `request` as the runtime reads it, with `roles` and `args` as its roles and argument text.
 fn runtime_request<'r>(request: &'r RequestG, roles: &'r [&'r str], args: &'r str) -> Request<'r> {
     Request {
         method: request.method,
