@@ -291,52 +291,18 @@ impl<'a> Program<'a> {
     /// format 1.3). Out of line, so that the hashed lookup does not pay for its registers.
     #[inline(never)]
     fn entry_sorted(&self, needle: &[u8]) -> u32 {
-        let needle_key = self.order_key(needle, 0, needle.len());
         let (mut low, mut high) = (0u32, self.tools.count);
         while low < high {
             let middle = low + (high - low) / 2;
             let record = self.tools.get(middle);
-            let (offset, len) =
-                self.strings.span(read_u32(record, 0).unwrap_or(u32::MAX)).unwrap_or((0, 0));
-            // Most steps are decided by the first eight bytes, compared as one integer; only
-            // equal keys compare the whole names.
-            let ordering = match self.order_key(self.string_bytes, offset, len).cmp(&needle_key) {
-                Ordering::Equal => self
-                    .string_bytes
-                    .get(offset..offset.saturating_add(len))
-                    .unwrap_or(&[])
-                    .cmp(needle),
-                unequal => unequal,
-            };
-            match ordering {
+            let name = self.string_bytes(read_u32(record, 0).unwrap_or(u32::MAX));
+            match name.cmp(needle) {
                 Ordering::Less => low = middle + 1,
                 Ordering::Greater => high = middle,
                 Ordering::Equal => return read_u32(record, 4).unwrap_or(self.fallback_entry),
             }
         }
         self.fallback_entry
-    }
-
-    /// The first eight bytes of `bytes[offset..offset + len]` (fewer if it is shorter) as a
-    /// big-endian integer padded with zeros: unequal keys order like the byte strings do, so a
-    /// binary search step needs the whole strings only when the keys are equal.
-    #[inline(always)]
-    fn order_key(&self, bytes: &[u8], offset: usize, len: usize) -> u64 {
-        let keep = len.min(8);
-        let mask = if keep == 0 { 0 } else { u64::MAX << (8 * (8 - keep)) };
-        // Eight bytes are there unless the string ends the buffer; the mask drops those past
-        // the string's end.
-        if let Some(word) = bytes.get(offset..offset.saturating_add(8))
-            && let Ok(word) = <[u8; 8]>::try_from(word)
-        {
-            return u64::from_be_bytes(word) & mask;
-        }
-        let mut word = [0u8; 8];
-        let tail = bytes.get(offset..offset.saturating_add(keep)).unwrap_or(&[]);
-        for (slot, &b) in word.iter_mut().zip(tail) {
-            *slot = b;
-        }
-        u64::from_be_bytes(word) & mask
     }
 
     fn outcome(&self, index: u32) -> Decision<'a> {

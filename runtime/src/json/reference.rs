@@ -1,40 +1,17 @@
 //! The scanner as it was before the instruction-count work, kept verbatim (apart from this
-//! header and its docs) as the oracle of the differential tests in `json.rs`: the optimised
-//! scanner must accept, reject and record exactly what this one does.
+//! header, its docs and its limits, which it takes from `json.rs`) as the oracle of the
+//! differential tests in `json.rs`: the optimised scanner must accept, reject and record exactly
+//! what this one does.
 #![allow(dead_code, missing_docs, clippy::all, reason = "a test-only copy of the old scanner")]
 
 use core::cmp::Ordering;
 use core::fmt;
 
-/// Deepest nesting of arrays and objects; the root object is depth 1.
-pub const JSON_DEPTH_MAX: usize = 32;
-/// Most values in one document; every value, containers and the root included, counts one.
-pub const JSON_VALUES_MAX: usize = 1024;
-/// Most members in one object.
-pub const OBJECT_KEYS_MAX: usize = 256;
-
-/// Longest object key in raw (escaped) bytes. Argument names are short; the cap bounds the
-/// duplicate check, which may compare every pair of keys in an object byte by byte when their
-/// (non-cryptographic) hashes collide: at most `OBJECT_KEYS_MAX² / 2 × KEY_BYTES_MAX` bytes.
-pub const KEY_BYTES_MAX: usize = 256;
-/// Largest input, in bytes.
-pub const ARGS_BYTES_MAX: usize = 1 << 20;
-
-/// What a whole `tools/call` body ([`parse_body`]) may add to the limits of its `arguments`:
-/// bytes of envelope around them. The arguments themselves keep every limit above.
-pub const ENVELOPE_BYTES_MAX: usize = 64 << 10;
-/// Values of the envelope around the arguments (`jsonrpc`, `id`, `method`, `params`, `name`,
-/// `_meta`, ...), beyond the arguments' own [`JSON_VALUES_MAX`].
-pub const ENVELOPE_VALUES_MAX: usize = 64;
-/// Levels of the envelope above the arguments: the root and `params`. The arguments object
-/// sits at depth 3 of the body, so its own depth limit stays [`JSON_DEPTH_MAX`].
-pub const ENVELOPE_DEPTH: usize = 2;
-/// Largest body [`parse_body`] reads.
-pub const BODY_BYTES_MAX: usize = ARGS_BYTES_MAX + ENVELOPE_BYTES_MAX;
-/// Most values [`parse_body`] reads; a tape of this many entries fits any accepted body.
-pub const BODY_VALUES_MAX: usize = JSON_VALUES_MAX + ENVELOPE_VALUES_MAX;
-/// Deepest nesting [`parse_body`] accepts.
-pub const BODY_DEPTH_MAX: usize = JSON_DEPTH_MAX + ENVELOPE_DEPTH;
+// The limits are the scanner's own, so the two can never disagree about them.
+use super::{
+    ARGS_BYTES_MAX, BODY_BYTES_MAX, BODY_DEPTH_MAX, BODY_VALUES_MAX, JSON_DEPTH_MAX,
+    JSON_VALUES_MAX, KEY_BYTES_MAX, OBJECT_KEYS_MAX,
+};
 
 // Every offset, and one past the last byte, must fit in the entry's `u32` fields.
 const _: () = assert!(BODY_BYTES_MAX < u32::MAX as usize);
