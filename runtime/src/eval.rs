@@ -131,30 +131,18 @@ impl<'a> Program<'a> {
                 .decision();
             }
         };
-        // One pass over each object's members instead of a hashed lookup per key: the scanner
-        // refused duplicate keys, so the member found is the only one with that key.
-        let (mut method, mut params) = (None, None);
-        for (key, value) in body.root().members() {
-            if key.eq_bytes(b"method") {
-                method = value.string();
-            } else if key.eq_bytes(b"params") {
-                params = Some(value);
-            }
-        }
+        // The scanner refused duplicate keys, so the member found is the only one with its key.
+        let root = body.root();
+        let (method, params) = root.get_pair(b"method", b"params");
+        let method = method.and_then(|method| method.string());
         if !method.is_some_and(|method| method.eq_bytes(b"tools/call")) {
             return REQUEST_METHOD.decision();
         }
         let Some(params) = params.filter(|params| params.kind() == Kind::Object) else {
             return REQUEST_PARAMS.decision();
         };
-        let (mut name, mut arguments) = (None, None);
-        for (key, value) in params.members() {
-            if key.eq_bytes(b"name") {
-                name = value.string();
-            } else if key.eq_bytes(b"arguments") {
-                arguments = Some(value);
-            }
-        }
+        let (name, arguments) = params.get_pair(b"name", b"arguments");
+        let name = name.and_then(|name| name.string());
         let Some(name) = name else {
             return REQUEST_NAME.decision();
         };
@@ -226,7 +214,7 @@ impl<'a> Program<'a> {
         trace: &mut impl Trace,
     ) -> Decision<'a> {
         let mut context =
-            Context { request, args, text, path, path_key: None, path_len: 0, lookup: None };
+            Context { request, args, text, path, path_key: None, normalized: None, lookup: None };
         let mut index = entry;
         // The last predicate tested: when the default decides, it names the check that sent
         // the walk there. One register; nothing else is recorded.
@@ -366,6 +354,11 @@ impl<'a> Program<'a> {
         };
         let request = context.request;
         match subject {
+            // Nearly every rule tests `method == "tools/call"`: answered here, without the call
+            // into the general text tests.
+            subject::METHOD if operation == op::STR_EQ => {
+                Ok(crate::swar::same_bytes(request.method.as_bytes(), self.string_bytes(a)))
+            }
             subject::METHOD => self.test_text(operation, a, b, request.method.as_bytes(), context),
             subject::SERVER => self.test_text(operation, a, b, request.server.as_bytes(), context),
             subject::TOOL => self.test_text(operation, a, b, request.tool.as_bytes(), context),
@@ -408,14 +401,14 @@ impl<'a> Program<'a> {
         }
     }
 
-    fn test_value(
+    fn test_value<'s>(
         &self,
         operation: u8,
         flags: u8,
         a: u32,
         b: u32,
-        value: Value<'_>,
-        context: &mut Context<'_, '_>,
+        value: Value<'s>,
+        context: &mut Context<'_, 's>,
     ) -> Result<bool, Fault> {
         match operation {
             op::EXISTS => Ok(true),
@@ -425,18 +418,32 @@ impl<'a> Program<'a> {
                 let key = (value.raw().as_ptr() as usize, b);
                 if context.path_key != Some(key) {
                     let string = value.string().ok_or(ARG_TYPE)?;
-                    let text = unescaped(string, context.text)?;
+                    let options = path_option::options(b);
                     context.path_key = None;
-                    let len = path::normalize(text, path_option::options(b), context.path)
-                        .map_err(|error| Fault {
-                            code: error.code(),
-                            reason: "the path argument cannot be normalised safely",
-                        })?
-                        .len();
+                    let raw = string.raw();
+                    context.normalized = if !string.is_escaped()
+                        && raw.len() <= limits::STRING_BYTES_MAX
+                        && path::is_normal(raw, options)
+                    {
+                        // Already in normal form (nearly every real path): use it where it is.
+                        Some(Normalized::Input(raw))
+                    } else {
+                        let text = unescaped(string, context.text)?;
+                        let len = path::normalize(text, options, context.path)
+                            .map_err(|error| Fault {
+                                code: error.code(),
+                                reason: "the path argument cannot be normalised safely",
+                            })?
+                            .len();
+                        Some(Normalized::Buffer(len))
+                    };
                     context.path_key = Some(key);
-                    context.path_len = len;
                 }
-                let normalized = context.path.get(..context.path_len).ok_or(CORRUPT)?;
+                let normalized = match context.normalized {
+                    Some(Normalized::Input(raw)) => raw,
+                    Some(Normalized::Buffer(len)) => context.path.get(..len).ok_or(CORRUPT)?,
+                    None => return Err(CORRUPT),
+                };
                 if operation == op::PATH_GLOB {
                     return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
                 }
@@ -466,14 +473,14 @@ impl<'a> Program<'a> {
     /// [`Program::test_value`] so that the string and path tests, which nearly every policy
     /// makes, run in a smaller function (fewer registers saved per call).
     #[inline(never)]
-    fn test_structure(
+    fn test_structure<'s>(
         &self,
         operation: u8,
         flags: u8,
         a: u32,
         b: u32,
-        value: Value<'_>,
-        context: &mut Context<'_, '_>,
+        value: Value<'s>,
+        context: &mut Context<'_, 's>,
     ) -> Result<bool, Fault> {
         let comparison = (flags & format::flag::CMP_MASK) >> format::flag::CMP_SHIFT;
         match operation {
@@ -590,14 +597,23 @@ struct Context<'r, 's> {
     args: Value<'s>,
     text: &'s mut [u8],
     path: &'s mut [u8],
-    /// What `path[..path_len]` holds: the normalisation of the JSON value starting at this
+    /// What `normalized` holds: the normalisation of the JSON value starting at this
     /// address of the arguments input, under these `path_option` bits. Several path tests in
     /// a row usually read the same argument; normalising it once saves most of their cost.
     /// INVARIANT (path-cache): cleared whenever anything else writes `path`.
     path_key: Option<(usize, u32)>,
-    path_len: usize,
+    normalized: Option<Normalized<'s>>,
     /// The last argument lookup: the path's string id and what [`lookup`] returned for it.
     lookup: Option<(u32, Result<Option<Value<'s>>, Fault>)>,
+}
+
+/// Where the normalised path of [`Context::path_key`] is.
+#[derive(Clone, Copy)]
+enum Normalized<'s> {
+    /// The argument's own bytes, already in normal form.
+    Input(&'s [u8]),
+    /// `path[..len]`.
+    Buffer(usize),
 }
 
 fn test_text_with(
@@ -610,11 +626,11 @@ fn test_text_with(
     path_buffer: &mut [u8],
 ) -> Result<bool, Fault> {
     match operation {
-        op::STR_EQ => Ok(text == program.string_bytes(a)),
+        op::STR_EQ => Ok(crate::swar::same_bytes(text, program.string_bytes(a))),
         op::STR_IN => Ok(program.set_contains(a, text)),
         op::STR_PREFIX => Ok(text.starts_with(program.string_bytes(a))),
         op::STR_SUFFIX => Ok(text.ends_with(program.string_bytes(a))),
-        op::STR_CONTAINS => Ok(contains(text, program.string_bytes(a))),
+        op::STR_CONTAINS => Ok(crate::swar::contains(text, program.string_bytes(a))),
         op::STR_MATCHES => Ok(program.dfa(a).ok_or(CORRUPT)?.is_match(text)),
         op::URL_SCHEME
         | op::URL_HOST
@@ -777,10 +793,9 @@ fn unescaped<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], 
 /// The strings of set `id`, in order.
 fn set_members<'p>(program: &Program<'p>, id: u32) -> impl Iterator<Item = &'p [u8]> + use<'p> {
     let members = program.set(id);
-    let program = *program;
-    members
-        .chunks_exact(4)
-        .map(move |chunk| program.string_bytes(read_u32(chunk, 0).unwrap_or(u32::MAX)))
+    // Only the string table, not a copy of the whole program, goes into the iterator.
+    let strings = program.strings();
+    members.chunks_exact(4).map(move |chunk| strings.get(read_u32(chunk, 0).unwrap_or(u32::MAX)))
 }
 
 /// Follows a NUL-joined argument path from the arguments object. `Ok(None)` when a segment is
@@ -828,59 +843,4 @@ fn wide(low: u32, high: u32) -> [u8; 8] {
     let [a, b, c, d] = low.to_le_bytes();
     let [e, f, g, h] = high.to_le_bytes();
     [a, b, c, d, e, f, g, h]
-}
-
-/// Whether `needle` occurs in `haystack`: a scan for its first byte, eight bytes at a time,
-/// then a comparison at each hit (needles are short literals, and their first byte is rare in
-/// most values).
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else { return true };
-    let Some(last_start) = haystack.len().checked_sub(needle.len()) else { return false };
-    let mut start = 0;
-    while start <= last_start {
-        let Some(at) = crate::swar::find_byte(haystack, start, last_start + 1, first) else {
-            return false;
-        };
-        if haystack.get(at + 1..at + needle.len()) == Some(rest) {
-            return true;
-        }
-        start = at + 1;
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::contains;
-
-    #[test]
-    fn contains_agrees_with_the_definition() {
-        // Needles of one to three bytes over a small alphabet, so hits, near misses, overlaps
-        // and hits in the last positions all occur, across the eight-byte words.
-        let alphabet = b"a.b";
-        let haystacks: [&[u8]; 6] = [
-            b"",
-            b".",
-            b"/workspace/src/main.rs",
-            b"a.b..a..b.a.b.a..",
-            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.",
-            b"...............................b",
-        ];
-        for haystack in haystacks {
-            for len in 1..=3usize {
-                for code in 0..alphabet.len().pow(len as u32) {
-                    let mut code = code;
-                    let needle: [u8; 3] = core::array::from_fn(|_| {
-                        let b = alphabet[code % alphabet.len()];
-                        code /= alphabet.len();
-                        b
-                    });
-                    let needle = &needle[..len];
-                    let expected = haystack.windows(len).any(|window| window == needle);
-                    assert_eq!(contains(haystack, needle), expected, "{haystack:?} {needle:?}");
-                }
-            }
-            assert!(contains(haystack, b""));
-        }
-    }
 }

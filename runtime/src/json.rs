@@ -1023,6 +1023,35 @@ impl<'t> Value<'t> {
         None
     }
 
+    /// The members with keys `a` and `b`, in one pass over an object's members; inlined, so
+    /// that for constant keys (the JSON-RPC envelope's) the hashes are computed at compile
+    /// time and a member whose hash differs costs one comparison.
+    #[inline(always)]
+    pub(crate) fn get_pair(&self, a: &[u8], b: &[u8]) -> (Option<Value<'t>>, Option<Value<'t>>) {
+        let (hash_a, hash_b) = (key_hash(a), key_hash(b));
+        let (mut found_a, mut found_b) = (None, None);
+        for (idx, child) in self.members_raw() {
+            if child.key_hash == hash_a && member_key_str(self.tape.input, child).eq_bytes(a) {
+                found_a = Some(Value { tape: self.tape, idx });
+            } else if child.key_hash == hash_b && member_key_str(self.tape.input, child).eq_bytes(b)
+            {
+                found_b = Some(Value { tape: self.tape, idx });
+            }
+        }
+        (found_a, found_b)
+    }
+
+    /// The members' indices and entries; nothing for a value that is not an object.
+    #[inline(always)]
+    fn members_raw(&self) -> Children<'t> {
+        let e = self.entry();
+        let mut children = self.children(e);
+        if e.kind != Kind::Object {
+            children.end = 0;
+        }
+        children
+    }
+
     /// The number of members of an object or elements of an array; 0 for other values. Counted
     /// by following the next-sibling links, so it costs one step per child.
     pub fn len(&self) -> usize {
@@ -1051,12 +1080,7 @@ impl<'t> Value<'t> {
     /// The members of an object in document order, keys unescaped on demand; nothing for other
     /// values.
     pub fn members(&self) -> Members<'t> {
-        let e = self.entry();
-        let mut children = self.children(e);
-        if e.kind != Kind::Object {
-            children.end = 0;
-        }
-        Members { children }
+        Members { children: self.members_raw() }
     }
 
     /// The elements of an array in order; nothing for other values.
@@ -1170,13 +1194,15 @@ impl<'t> JsonStr<'t> {
     }
 
     /// Whether the unescaped string is exactly `other`.
+    #[inline]
     pub fn eq_bytes(&self, other: &[u8]) -> bool {
-        if self.escaped {
-            // An escape is never shorter than what it stands for.
-            other.len() <= self.raw.len() && self.bytes().eq(other.iter().copied())
-        } else {
-            self.raw == other
-        }
+        if self.escaped { self.eq_escaped(other) } else { crate::swar::same_bytes(self.raw, other) }
+    }
+
+    #[inline(never)]
+    fn eq_escaped(&self, other: &[u8]) -> bool {
+        // An escape is never shorter than what it stands for.
+        other.len() <= self.raw.len() && self.bytes().eq(other.iter().copied())
     }
 
     fn eq_str(&self, other: &JsonStr<'_>) -> bool {

@@ -836,6 +836,16 @@ pub fn normalize<'o>(
     normalize_general(input, options, out)
 }
 
+/// Whether [`normalize`] would return `input` unchanged: the cheap test it starts with, for
+/// callers that can then use `input` where it is instead of a copy.
+#[inline]
+pub fn is_normal(input: &[u8], options: PathOptions) -> bool {
+    options.style == Style::Posix
+        && !options.percent_decode
+        && !options.case_insensitive
+        && is_canonical(input)
+}
+
 /// True for the bytes a plain POSIX path is made of: printable ASCII except `%` (which may
 /// start an encoded separator) and `\` (rejected in POSIX style), plus the space.
 fn is_plain(b: u8) -> bool {
@@ -1206,6 +1216,15 @@ mod tests {
                     // And through the dispatcher, which first tries `is_canonical`.
                     let got = normalize(path, options, &mut fast).map(<[u8]>::to_vec);
                     assert_eq!(got, expected, "{:?}", core::str::from_utf8(path));
+                    // A path `is_normal` accepts is its own normal form.
+                    if is_normal(path, options) {
+                        assert_eq!(
+                            expected.as_deref(),
+                            Ok(path),
+                            "{:?}",
+                            core::str::from_utf8(path)
+                        );
+                    }
                 }
             }
         }
@@ -1244,6 +1263,9 @@ mod tests {
                 let expected = normalize_general(path, options, &mut general).map(<[u8]>::to_vec);
                 let got = normalize(path, options, &mut fast).map(<[u8]>::to_vec);
                 assert_eq!(got, expected, "{path:?}");
+                if is_normal(path, options) {
+                    assert_eq!(expected.as_deref(), Ok(path), "{path:?}");
+                }
             }
         }
         // Both branches were taken often.

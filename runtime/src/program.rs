@@ -303,39 +303,9 @@ impl ToolIndex<'_> {
             let [a, b, c, d, e, f, g, h] = <[u8; 8]>::try_from(record).ok()?;
             let name_id = u32::from_le_bytes([a, b, c, d]);
             let candidate = program.string_bytes(name_id);
-            same_bytes(candidate, name).then_some((u32::from_le_bytes([e, f, g, h]), name_id))
+            crate::swar::same_bytes(candidate, name)
+                .then_some((u32::from_le_bytes([e, f, g, h]), name_id))
         })
-    }
-}
-
-/// `a == b`, a word at a time, with no call out (a probe compares a handful of bytes, and a
-/// library call would cost more than the comparison). Every byte is in some compared word, as
-/// in [`format::tool_hash`].
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let len = a.len();
-    if len != b.len() {
-        return false;
-    }
-    let word = |bytes: &[u8], at: usize| {
-        bytes.get(at..at.saturating_add(8)).and_then(|w| <[u8; 8]>::try_from(w).ok())
-    };
-    let half = |bytes: &[u8], at: usize| {
-        bytes.get(at..at.saturating_add(4)).and_then(|w| <[u8; 4]>::try_from(w).ok())
-    };
-    if len >= 8 {
-        let mut at = 0;
-        while at + 8 < len {
-            if word(a, at) != word(b, at) {
-                return false;
-            }
-            at += 8;
-        }
-        word(a, len - 8) == word(b, len - 8)
-    } else if len >= 4 {
-        half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4)
-    } else {
-        a.first() == b.first() && a.get(len / 2) == b.get(len / 2) && a.last() == b.last()
     }
 }
 
@@ -344,6 +314,24 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 pub(crate) struct Table<'a> {
     pub(crate) entries: &'a [u8],
     pub(crate) count: u32,
+}
+
+/// The string table: its index and the bytes it points into.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Strings<'a> {
+    index: Table<'a>,
+    bytes: &'a [u8],
+}
+
+impl<'a> Strings<'a> {
+    /// String `id` as bytes (see [`Program::string_bytes`]).
+    #[inline(always)]
+    pub(crate) fn get(&self, id: u32) -> &'a [u8] {
+        self.index
+            .span(id)
+            .and_then(|(offset, len)| self.bytes.get(offset..offset.checked_add(len)?))
+            .unwrap_or(&[])
+    }
 }
 
 /// Fixed-size records.
@@ -662,10 +650,13 @@ impl<'a> Program<'a> {
     /// String `id` as bytes, without the UTF-8 check (verification did it once). Empty if out
     /// of range, which verification rules out.
     pub(crate) fn string_bytes(&self, id: u32) -> &'a [u8] {
-        self.strings
-            .span(id)
-            .and_then(|(offset, len)| self.string_bytes.get(offset..offset.checked_add(len)?))
-            .unwrap_or(&[])
+        self.strings().get(id)
+    }
+
+    /// The string table alone, for iterators that must not hold a copy of the whole program.
+    #[inline(always)]
+    pub(crate) fn strings(&self) -> Strings<'a> {
+        Strings { index: self.strings, bytes: self.string_bytes }
     }
 
     /// Members of set `id` as a slice of little-endian `u32` string ids.
