@@ -378,10 +378,13 @@ impl<'a> Program<'a> {
                 // under): look it up once. The tape does not change during an evaluation, so
                 // the same path gives the same answer.
                 let result = match context.lookup {
-                    Some((id, cached)) if id == path_id => cached,
+                    Some((id, cached)) if id == path_id => Ok(cached),
                     _ => {
                         let result = lookup(context.args, self.string_bytes(path_id));
-                        context.lookup = Some((path_id, result));
+                        // Only answers are kept (a fault is rare, and recomputing it is exact).
+                        if let Ok(found) = result {
+                            context.lookup = Some((path_id, found));
+                        }
                         result
                     }
                 };
@@ -394,6 +397,9 @@ impl<'a> Program<'a> {
                     None if operation == op::EXISTS => Ok(false),
                     None if flags & format::flag::MISSING_IS_FALSE != 0 => Ok(false),
                     None => Err(ARG_MISSING),
+                    // The type test guards nearly every other argument test: answered here,
+                    // without the call into the general value tests.
+                    Some(value) if operation == op::TYPE_IS => Ok(type_bits(value) & a != 0),
                     Some(value) => self.test_value(operation, flags, a, b, value, context),
                 }
             }
@@ -447,8 +453,7 @@ impl<'a> Program<'a> {
                 if operation == op::PATH_GLOB {
                     return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
                 }
-                Ok(set_members(self, a)
-                    .any(|prefix| path::has_prefix_of_normalized(normalized, prefix)))
+                Ok(set_any(self, a, |prefix| path::has_prefix_of_normalized(normalized, prefix)))
             }
             op::BOOL_EQ
             | op::INT_CMP
@@ -603,8 +608,8 @@ struct Context<'r, 's> {
     /// INVARIANT (path-cache): cleared whenever anything else writes `path`.
     path_key: Option<(usize, u32)>,
     normalized: Option<Normalized<'s>>,
-    /// The last argument lookup: the path's string id and what [`lookup`] returned for it.
-    lookup: Option<(u32, Result<Option<Value<'s>>, Fault>)>,
+    /// The last argument lookup that answered: the path's string id and the value found.
+    lookup: Option<(u32, Option<Value<'s>>)>,
 }
 
 /// Where the normalised path of [`Context::path_key`] is.
@@ -659,17 +664,13 @@ fn test_url(
     let host = url::classify_host(parsed.host)
         .map_err(|error| Fault { code: error.code(), reason: URL_INVALID })?;
     Ok(match operation {
-        op::URL_SCHEME => {
-            set_members(program, a).any(|scheme| parsed.scheme.eq_ignore_ascii_case(scheme))
-        }
-        op::URL_HOST => {
-            set_members(program, a).any(|pattern| url::host_matches(parsed.host, pattern))
-        }
+        op::URL_SCHEME => set_any(program, a, |scheme| parsed.scheme.eq_ignore_ascii_case(scheme)),
+        op::URL_HOST => set_any(program, a, |pattern| url::host_matches(parsed.host, pattern)),
         op::URL_NAMED_HOST => matches!(host, url::Host::Name),
         op::URL_PORT => {
             let Some(port) = parsed.effective_port() else { return Ok(false) };
             let mut digits = [0u8; 5];
-            set_members(program, a).any(|member| member == decimal(port, &mut digits))
+            set_any(program, a, |member| member == decimal(port, &mut digits))
         }
         op::URL_PATH_PREFIX => {
             // The path as a server would resolve it: percent-decoded once, dots removed.
@@ -680,7 +681,7 @@ fn test_url(
                 code: error.code(),
                 reason: "the URL path cannot be normalised safely",
             })?;
-            set_members(program, a).any(|prefix| path::has_prefix_of_normalized(normalized, prefix))
+            set_any(program, a, |prefix| path::has_prefix_of_normalized(normalized, prefix))
         }
         _ => match url::ssrf_class(&host, parsed.host) {
             Some(class) => {
@@ -714,7 +715,7 @@ fn test_sql(
                 dangerous = true;
             }
             if operation == op::SQL_FUNCTIONS_DENY
-                && set_members(program, a).any(|denied| name.may_be(denied))
+                && set_any(program, a, |denied| name.may_be(denied))
             {
                 denied_function = true;
             }
@@ -722,10 +723,10 @@ fn test_sql(
         sql::SqlEvent::Table(name) => {
             // Allow lists need a sure match; deny lists deny on a possible one.
             match operation {
-                op::SQL_TABLES_IN if !set_members(program, a).any(|t| name.surely_is(t)) => {
+                op::SQL_TABLES_IN if !set_any(program, a, |t| name.surely_is(t)) => {
                     tables_ok = false;
                 }
-                op::SQL_TABLES_NOT_IN if set_members(program, a).any(|t| name.may_be(t)) => {
+                op::SQL_TABLES_NOT_IN if set_any(program, a, |t| name.may_be(t)) => {
                     tables_ok = false;
                 }
                 _ => {}
@@ -778,11 +779,12 @@ fn decimal(mut value: u16, buffer: &mut [u8; 5]) -> &[u8] {
 /// The unescaped bytes of `string`: borrowed from the input when it has no escapes, else
 /// decoded into `buffer`. Either way, longer than [`limits::STRING_BYTES_MAX`] is a fault, so
 /// the limit does not depend on how the string happened to be spelled.
+#[inline]
 fn unescaped<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], Fault> {
     let raw = string.raw();
     // The scanner recorded whether the string has a backslash; no need to search for one.
     if string.is_escaped() {
-        string.unescape_into(buffer).ok_or(STRING_TOO_LONG)
+        unescape(string, buffer)
     } else if raw.len() > limits::STRING_BYTES_MAX {
         Err(STRING_TOO_LONG)
     } else {
@@ -790,12 +792,25 @@ fn unescaped<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], 
     }
 }
 
-/// The strings of set `id`, in order.
-fn set_members<'p>(program: &Program<'p>, id: u32) -> impl Iterator<Item = &'p [u8]> + use<'p> {
-    let members = program.set(id);
-    // Only the string table, not a copy of the whole program, goes into the iterator.
+#[inline(never)]
+fn unescape<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], Fault> {
+    string.unescape_into(buffer).ok_or(STRING_TOO_LONG)
+}
+
+/// Whether `test` holds for some string of set `id`, in order. A plain loop, inlined, rather
+/// than an iterator: a set test runs on most steps, and the iterator's calls cost more than
+/// the comparisons of a one- or two-member set.
+#[inline(always)]
+fn set_any(program: &Program<'_>, id: u32, mut test: impl FnMut(&[u8]) -> bool) -> bool {
     let strings = program.strings();
-    members.chunks_exact(4).map(move |chunk| strings.get(read_u32(chunk, 0).unwrap_or(u32::MAX)))
+    let mut members = program.set(id);
+    while let Some((member, rest)) = members.split_first_chunk::<4>() {
+        if test(strings.get(u32::from_le_bytes(*member))) {
+            return true;
+        }
+        members = rest;
+    }
+    false
 }
 
 /// Follows a NUL-joined argument path from the arguments object. `Ok(None)` when a segment is
