@@ -56,9 +56,12 @@
 //! - [`JsonError::ControlCharacter`]: a raw byte 0x00–0x1F inside a string, at that byte. The RFC
 //!   forbids it, and lenient parsers accept it.
 //!
-//! Apart from the duplicate check, the work is linear in the input. The duplicate check compares
-//! each key's hash with those of its earlier siblings, so it is quadratic in
-//! [`OBJECT_KEYS_MAX`] at most, and compares bytes only when two hashes are equal. The hash is
+//! Apart from the duplicate check and the member count, the work is linear in the input. The
+//! duplicate check compares each key's hash with those of its earlier siblings (unless a 64-bit
+//! filter of the object's hashes shows the key's is new), so it is quadratic in
+//! [`OBJECT_KEYS_MAX`] at most, and compares bytes only when two hashes are equal. Members are
+//! counted, by walking the earlier siblings, only in an object that already spans
+//! [`OBJECT_KEYS_MAX`] entries, at most [`OBJECT_KEYS_MAX`] steps per key. The hash is
 //! not collision resistant, so crafted input can force a byte comparison for every pair of keys; the
 //! total is bounded by `OBJECT_KEYS_MAX² / 2` comparisons of at most [`KEY_BYTES_MAX`] bytes
 //! each (about 8 MiB of byte comparisons per object in the very worst case), independent of the
@@ -278,9 +281,7 @@ pub struct Entry {
     key_end: u32,
     /// [`key_hash`] of the unescaped key; 0 when the value is not a member.
     key_hash: u32,
-    /// One past the last entry of this value's subtree. While a container is open and one of
-    /// its children is a container, its member count ([`build`] keeps its open containers in
-    /// the tape rather than on a stack).
+    /// One past the last entry of this value's subtree, once the value is complete.
     next: u16,
     kind: Kind,
     /// `ESCAPED` and `KEY_ESCAPED`.
@@ -314,9 +315,11 @@ fn mix(h: u64, w: u64) -> u64 {
     (h ^ w).wrapping_mul(HASH_K).rotate_left(31)
 }
 
+/// The hash of the mixed words: the low half, which the rotation in [`mix`] fills with the
+/// product's high bits, the ones that depend on every bit of the input.
 #[inline(always)]
 fn fold(h: u64) -> u32 {
-    (h ^ (h >> 32)) as u32
+    h as u32
 }
 
 /// A hash of a key's unescaped bytes: only a filter before comparing bytes, so it need not
@@ -388,44 +391,39 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Marks, with its high bit, each byte of the little-endian word `w` that [`string_stop`]
-/// holds. A plain byte is 0x20–0x7f and neither quote nor backslash, so none of the three
-/// differences below takes it under zero or sets its high bit, and it neither borrows nor is
-/// marked; a quote or backslash becomes 0 and then 0xff, a control byte wraps, a non-ASCII byte
-/// has its high bit set. A borrow can also mark bytes above a stop, but never below the lowest
-/// one, so the lowest mark is always right.
+/// holds. Flipping bit 1 maps the quote to 0x20 and keeps control bytes below 0x20, so one
+/// subtraction of 0x21 from each byte catches both: it takes exactly those bytes under zero. A
+/// backslash becomes 0 and then 0xff; a non-ASCII byte has its high bit set. A plain byte is
+/// 0x20–0x7f and neither quote nor backslash, so it neither borrows nor is marked. A borrow can
+/// also mark bytes above a stop, but never below the lowest one, so the lowest mark is always
+/// right.
 #[inline(always)]
 fn stops(w: u64) -> u64 {
-    let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+    let quote_or_ctrl = (w ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
     let backslash = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-    let ctrl = w.wrapping_sub(ONES * 0x20);
-    (quote | backslash | ctrl | w) & HIGH
+    (quote_or_ctrl | backslash | w) & HIGH
 }
 
-/// The eight bytes at `i` as a little-endian word, if the input has eight bytes there: one
-/// bounds check per eight bytes.
+/// The first eight bytes of `s` as a little-endian word, and the bytes after them, if `s` has
+/// eight: the word loops walk a shrinking slice, so each word costs one bounds check.
 #[inline(always)]
-fn word_at(input: &[u8], i: usize) -> Option<u64> {
-    // `i + 8 <= len`, tested without overflow: cheaper than the slice's own checks alone.
-    if i >= input.len().saturating_sub(7) {
-        return None;
-    }
-    let bytes = input.get(i..i + 8)?.first_chunk::<8>()?;
-    Some(u64::from_le_bytes(*bytes))
+fn split_word(s: &[u8]) -> Option<(u64, &[u8])> {
+    let (word, rest) = s.split_first_chunk::<8>()?;
+    Some((u64::from_le_bytes(*word), rest))
 }
 
 /// The length of the run of plain string bytes at the start of `s`, eight bytes at a time.
 #[inline(always)]
 fn plain_run(s: &[u8]) -> usize {
-    let mut run = 0;
-    while let Some(w) = word_at(s, run) {
+    let mut rest = s;
+    while let Some((w, tail)) = split_word(rest) {
         let stop = stops(w);
         if stop != 0 {
-            return run + (stop.trailing_zeros() / 8) as usize;
+            return s.len() - rest.len() + (stop.trailing_zeros() / 8) as usize;
         }
-        run += 8;
+        rest = tail;
     }
-    let tail = s.get(run..).unwrap_or(&[]);
-    run + tail.iter().position(|&b| string_stop(b)).unwrap_or(tail.len())
+    s.len() - rest.len() + rest.iter().position(|&b| string_stop(b)).unwrap_or(rest.len())
 }
 
 /// The byte at `pos`, or 0 past the end. 0 is never valid outside a string, so the end of the
@@ -453,23 +451,32 @@ fn token_after_ws(input: &[u8], mut pos: usize, mut b: u8) -> (usize, u8) {
     (pos, b)
 }
 
-/// The innermost open container: its tape index, members so far, and its closing bracket.
+/// The innermost open container: its tape index, its closing bracket and what the checks of its
+/// keys need.
 #[derive(Clone, Copy)]
 struct Frame {
     idx: u32,
-    count: u32,
+    /// The first entry index at which the object could have OBJECT_KEYS_MAX members: every
+    /// member takes at least one entry, so before it they need no counting.
+    count_from: usize,
     close: u8,
+    /// Bit `hash % 64` of each key of the object so far, or all ones when unknown (once a child
+    /// container has closed: the filter is not saved with the rest of the frame). A key whose
+    /// bit is clear equals no earlier key, so the duplicate check need not walk the siblings,
+    /// which it would otherwise do for every key of every object.
+    seen: u64,
 }
 
 impl Frame {
-    const EMPTY: Frame = Frame { idx: 0, count: 0, close: b'}' };
+    /// The frame of the container at entry `idx`, which `close` ends, with no keys yet.
+    #[inline(always)]
+    fn open(idx: usize, close: u8) -> Frame {
+        Frame { idx: at(idx), count_from: idx + 1 + OBJECT_KEYS_MAX, close, seen: 0 }
+    }
 }
 
 /// Marks the root's parent in an open container's `end` field.
 const NO_PARENT: u32 = u32::MAX;
-
-// An open container's member count is parked in its `u16` next-sibling field.
-const _: () = assert!(OBJECT_KEYS_MAX <= u16::MAX as usize);
 
 /// Parses `input` into `entries` and returns the tape over the entries it wrote.
 ///
@@ -501,16 +508,44 @@ pub fn parse_body<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
 }
 
-/// Clears the key fields of the entry a value without a key (an array element, the root) will
-/// take, if the tape has room for it; the value fills in the rest.
+/// The key of the value being read, as its entry records it: the key's span between its
+/// quotes, its hash and its flag. Kept until the value is read, so that the entry is written
+/// once, whole.
+#[derive(Clone, Copy)]
+struct Key {
+    start: u32,
+    end: u32,
+    hash: u32,
+    flags: u8,
+}
+
+impl Key {
+    /// The key of a value that is not a member: an array element or the root.
+    const NONE: Key = Key { start: 0, end: 0, hash: 0, flags: 0 };
+}
+
+/// The entry of a value with `key`, spanning `start..end`, that is not a container.
 #[inline(always)]
-fn no_key(tape: &mut [Entry], n: usize) {
-    if let Some(slot) = tape.get_mut(n) {
-        slot.key_start = 0;
-        slot.key_end = 0;
-        slot.key_hash = 0;
-        slot.flags = 0;
+fn entry(key: Key, start: usize, end: u32, next: usize, kind: Kind, flags: u8) -> Entry {
+    Entry {
+        start: at(start),
+        end,
+        key_start: key.start,
+        key_end: key.end,
+        key_hash: key.hash,
+        // `next` is at most the tape length, at most BODY_VALUES_MAX, asserted above to fit.
+        next: next as u16,
+        kind,
+        flags: key.flags | flags,
     }
+}
+
+/// Where a run of children ([`object_run`], [`array_run`]) stopped: at a bracket that opens a
+/// child container (the value of `key`), or at the bracket that closes the current one.
+#[derive(Clone, Copy)]
+enum Step {
+    Open { pos: usize, object: bool, key: Key },
+    Close { pos: usize },
 }
 
 /// Returns the number of entries written. `BODY` selects the limits of [`parse_body`].
@@ -523,142 +558,202 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
     if input.len() > bytes_max {
         return Err(JsonError::TooLarge);
     }
-    let (mut pos, mut b) = token(input, 0);
+    let (pos, b) = token(input, 0);
     if b != b'{' {
         return Err(JsonError::NotAnObject);
     }
     // The part of the tape this document may fill, so one bounds check enforces both limits.
     let tape_len = tape.len().min(values_max);
     let tape = tape.get_mut(..tape_len).unwrap_or(&mut []);
+    if tape.is_empty() {
+        return Err(JsonError::TooManyValues);
+    }
+    // The root: entry 0, without a key or a parent.
+    if let Some(root) = tape.get_mut(0) {
+        *root = entry(Key::NONE, pos, NO_PARENT, 1, Kind::Object, 0);
+    }
     // `top` is the innermost open container, kept in registers because every value and key
     // touches it. The outer open containers live in the tape itself, not on a stack that would
     // have to be cleared on every call: while open, a container's `end` holds its parent's
-    // index, and its `next` its member count, saved when a child container opens. Both get
-    // their real values when it closes. A member's key goes straight into the entry its value
-    // will take, which the value then completes.
-    let mut top = Frame::EMPTY;
-    let mut depth = 0usize;
-    let mut n = 0usize;
-    no_key(tape, 0);
+    // index, which gets its real value when it closes.
+    //
+    // The hot work, scalar members and elements one after another, happens in the runs; this
+    // loop only opens and closes containers, so the runs keep their few values in registers.
+    let mut top = Frame::open(0, b'}');
+    let mut depth = 1usize;
+    let mut n = 1usize;
+    let mut pos = pos + 1;
+    // Whether the run starts after a child of `top` rather than after its opening bracket.
+    let mut more = false;
     loop {
-        // `pos` is at the first byte of a value, `b`, after whitespace; the key fields of
-        // entry `n` are written.
-        if n >= tape.len() {
-            // The input ending before the value is the earlier error.
-            return Err(if pos >= input.len() { syntax(pos) } else { JsonError::TooManyValues });
-        }
-        let (kind, end, flags) = match b {
-            b'"' => {
-                let (end, escaped) = scan_string(input, pos)?;
-                (Kind::String, end, if escaped { ESCAPED } else { 0 })
-            }
-            b'{' | b'[' => {
+        let step = if top.close == b'}' {
+            object_run(input, tape, &mut top, &mut n, pos, more)?
+        } else {
+            array_run(input, tape, &mut n, pos, more)?
+        };
+        match step {
+            Step::Open { pos: open, object, key } => {
+                // Entry `n` is in the tape: the run checked.
                 if depth >= depth_max {
-                    return Err(JsonError::DepthExceeded { offset: at(pos) });
+                    return Err(JsonError::DepthExceeded { offset: at(open) });
                 }
-                let object = b == b'{';
                 if let Some(slot) = tape.get_mut(n) {
-                    slot.start = at(pos);
-                    slot.end = if depth == 0 { NO_PARENT } else { top.idx };
-                    slot.next = (n + 1) as u16;
-                    slot.kind = if object { Kind::Object } else { Kind::Array };
-                }
-                if depth > 0
-                    && let Some(parent) = tape.get_mut(top.idx as usize)
-                {
-                    // At most OBJECT_KEYS_MAX, asserted above to fit.
-                    parent.next = top.count as u16;
+                    let kind = if object { Kind::Object } else { Kind::Array };
+                    *slot = entry(key, open, top.idx, n + 1, kind, 0);
                 }
                 let close = if object { b'}' } else { b']' };
-                top = Frame { idx: at(n), count: 0, close };
+                top = Frame::open(n, close);
                 depth += 1;
                 n += 1;
-                let (next, c) = token(input, pos + 1);
-                if c != close {
-                    if object {
-                        (pos, b) = member_key(input, tape, &mut top, n, next, c)?;
-                    } else {
-                        no_key(tape, n);
-                        (pos, b) = (next, c);
-                    }
-                    continue;
-                }
-                // An empty container: the loop below closes it.
-                pos = next;
-                (Kind::Object, 0, 0)
+                pos = open + 1;
+                more = false;
             }
-            b'-' | b'0'..=b'9' => (Kind::Number, scan_number(input, pos)?, 0),
-            b't' | b'f' | b'n' => {
-                let (word, kind): (&[u8], Kind) = match b {
-                    b't' => (b"true", Kind::Bool),
-                    b'f' => (b"false", Kind::Bool),
-                    _ => (b"null", Kind::Null),
+            Step::Close { pos: close } => {
+                pos = close + 1;
+                let mut parent = NO_PARENT;
+                if let Some(container) = tape.get_mut(top.idx as usize) {
+                    parent = container.end;
+                    container.end = at(pos);
+                    container.next = n as u16;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    let (end, _) = token(input, pos);
+                    return if end == input.len() { Ok(n) } else { Err(syntax(end)) };
+                }
+                top = match tape.get(parent as usize) {
+                    Some(open) => Frame {
+                        seen: u64::MAX,
+                        ..Frame::open(
+                            parent as usize,
+                            if open.kind == Kind::Object { b'}' } else { b']' },
+                        )
+                    },
+                    // Unreachable: every container below the root recorded its parent.
+                    None => return Err(syntax(pos)),
                 };
-                let end = pos + word.len();
-                if input.get(pos..end) != Some(word) {
-                    return Err(syntax(pos));
-                }
-                (kind, end, 0)
+                more = true;
             }
-            _ => return Err(syntax(pos)),
-        };
-        // A scalar ends after its first byte, so `end` is 0 only for the empty container.
-        if end != 0 {
-            if let Some(slot) = tape.get_mut(n) {
-                slot.start = at(pos);
-                slot.end = at(end);
-                slot.next = (n + 1) as u16;
-                slot.kind = kind;
-                slot.flags |= flags;
-            }
-            n += 1;
-            pos = end;
-        }
-        // A value is complete: read separators and closing brackets up to the next value.
-        loop {
-            let c;
-            (pos, c) = token(input, pos);
-            if c == b',' {
-                let (next, c) = token(input, pos + 1);
-                if top.close == b'}' {
-                    (pos, b) = member_key(input, tape, &mut top, n, next, c)?;
-                } else {
-                    no_key(tape, n);
-                    (pos, b) = (next, c);
-                }
-                break;
-            }
-            if c != top.close {
-                return Err(syntax(pos));
-            }
-            pos += 1;
-            let mut parent = NO_PARENT;
-            if let Some(container) = tape.get_mut(top.idx as usize) {
-                parent = container.end;
-                container.end = at(pos);
-                container.next = n as u16;
-            }
-            depth -= 1;
-            if depth == 0 {
-                let (end, _) = token(input, pos);
-                return if end == input.len() { Ok(n) } else { Err(syntax(end)) };
-            }
-            top = match tape.get(parent as usize) {
-                Some(open) => Frame {
-                    idx: parent,
-                    count: u32::from(open.next),
-                    close: if open.kind == Kind::Object { b'}' } else { b']' },
-                },
-                // Unreachable: every container below the root recorded its parent.
-                None => return Err(syntax(pos)),
-            };
         }
     }
 }
 
-/// Reads `"key"` and the colon after it at `pos`, whose byte is `b`, rejects a repeated key,
-/// and writes the key into entry `n`, the one its value will take, if the tape has room.
-/// Returns the position of the value and its first byte.
+/// Reads the members of the object `top` from `pos`, which is after its opening bracket or,
+/// if `more`, after one of its values, up to a member whose value is a container or the
+/// object's closing bracket. Writes an entry for every scalar value.
+#[inline(always)]
+fn object_run(
+    input: &[u8],
+    tape: &mut [Entry],
+    top: &mut Frame,
+    n: &mut usize,
+    pos: usize,
+    more: bool,
+) -> Result<Step, JsonError> {
+    let (mut at_key, mut c) = token(input, pos);
+    if more {
+        if c != b',' {
+            return if c == b'}' { Ok(Step::Close { pos: at_key }) } else { Err(syntax(at_key)) };
+        }
+        (at_key, c) = token(input, at_key + 1);
+    } else if c == b'}' {
+        return Ok(Step::Close { pos: at_key });
+    }
+    loop {
+        let (key, at_value, b) = member_key(input, tape, top, *n, at_key, c)?;
+        let Some(end) = value(input, tape, *n, key, at_value, b)? else {
+            return Ok(Step::Open { pos: at_value, object: b == b'{', key });
+        };
+        *n += 1;
+        // The same separator test as above, repeated so that the loop needs no `more`.
+        let (sep, d) = token(input, end);
+        if d != b',' {
+            return if d == b'}' { Ok(Step::Close { pos: sep }) } else { Err(syntax(sep)) };
+        }
+        (at_key, c) = token(input, sep + 1);
+    }
+}
+
+/// Reads the elements of an array from `pos`, as [`object_run`] reads members.
+#[inline(always)]
+fn array_run(
+    input: &[u8],
+    tape: &mut [Entry],
+    n: &mut usize,
+    pos: usize,
+    more: bool,
+) -> Result<Step, JsonError> {
+    let (mut at_value, mut b) = token(input, pos);
+    if more {
+        if b != b',' {
+            return if b == b']' {
+                Ok(Step::Close { pos: at_value })
+            } else {
+                Err(syntax(at_value))
+            };
+        }
+        (at_value, b) = token(input, at_value + 1);
+    } else if b == b']' {
+        return Ok(Step::Close { pos: at_value });
+    }
+    loop {
+        let Some(end) = value(input, tape, *n, Key::NONE, at_value, b)? else {
+            return Ok(Step::Open { pos: at_value, object: b == b'{', key: Key::NONE });
+        };
+        *n += 1;
+        let (sep, d) = token(input, end);
+        if d != b',' {
+            return if d == b']' { Ok(Step::Close { pos: sep }) } else { Err(syntax(sep)) };
+        }
+        (at_value, b) = token(input, sep + 1);
+    }
+}
+
+/// Reads the value of `key` at `pos`, whose first byte is `b`, into entry `n`. Returns the
+/// position after a scalar, or `None` at the bracket of a container, which the caller opens.
+#[inline(always)]
+fn value(
+    input: &[u8],
+    tape: &mut [Entry],
+    n: usize,
+    key: Key,
+    pos: usize,
+    b: u8,
+) -> Result<Option<usize>, JsonError> {
+    if n >= tape.len() {
+        // The input ending before the value is the earlier error.
+        return Err(if pos >= input.len() { syntax(pos) } else { JsonError::TooManyValues });
+    }
+    let (kind, end, flags) = match b {
+        b'"' => {
+            let (end, escaped) = scan_string(input, pos)?;
+            (Kind::String, end, if escaped { ESCAPED } else { 0 })
+        }
+        b'{' | b'[' => return Ok(None),
+        b'-' | b'0'..=b'9' => (Kind::Number, scan_number(input, pos)?, 0),
+        b't' | b'f' | b'n' => {
+            let (word, kind): (&[u8], Kind) = match b {
+                b't' => (b"true", Kind::Bool),
+                b'f' => (b"false", Kind::Bool),
+                _ => (b"null", Kind::Null),
+            };
+            let end = pos + word.len();
+            if input.get(pos..end) != Some(word) {
+                return Err(syntax(pos));
+            }
+            (kind, end, 0)
+        }
+        _ => return Err(syntax(pos)),
+    };
+    if let Some(slot) = tape.get_mut(n) {
+        *slot = entry(key, pos, at(end), n + 1, kind, flags);
+    }
+    Ok(Some(end))
+}
+
+/// Reads `"key"` and the colon after it at `pos`, whose byte is `b`, and rejects a repeated key
+/// (its value will take entry `n`). Returns the key, the position of the value and its first
+/// byte.
 #[inline(always)]
 fn member_key(
     input: &[u8],
@@ -667,67 +762,93 @@ fn member_key(
     n: usize,
     pos: usize,
     b: u8,
-) -> Result<(usize, u8), JsonError> {
+) -> Result<(Key, usize, u8), JsonError> {
     if b != b'"' {
         return Err(syntax(pos));
     }
-    if top.count as usize >= OBJECT_KEYS_MAX {
+    if n >= top.count_from && members_between(tape, top.idx as usize + 1, n) >= OBJECT_KEYS_MAX {
         return Err(JsonError::TooManyKeys { offset: at(pos) });
     }
-    top.count += 1;
     // The common key is plain ASCII: scan it a word at a time and hash the words on the way
-    // ([`key_hash`] is defined to match). Anything else goes through the general scan.
-    let mut i = pos + 1;
+    // ([`key_hash`] is defined to match). The scan stops after KEY_BYTES_MAX bytes, so a key it
+    // finds is within the limit. Anything else goes through the general scan, which checks
+    // the length. `pos` holds the opening quote, so the input goes on after it.
+    let Some(body) = input.get(pos + 1..) else { return Err(syntax(pos)) };
+    let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
+    let mut rest = body;
     let mut h = 0;
     let plain = loop {
-        let Some(w) = word_at(input, i) else { break None };
+        let Some((w, tail)) = split_word(rest) else { break None };
         let stop = stops(w);
         if stop == 0 {
             h = mix(h, w);
-            i += 8;
+            rest = tail;
             continue;
         }
         let shift = stop.trailing_zeros() & 56;
         if (w >> shift) as u8 != b'"' {
             break None;
         }
-        i += (shift / 8) as usize;
-        break Some(fold(mix(h, w & !(u64::MAX << shift))));
+        break Some(((shift / 8) as usize, fold(mix(h, w & !(u64::MAX << shift)))));
     };
+    // Where the word scan stopped: the plain bytes before it need no second look.
+    let scanned = pos + 1 + body.len() - rest.len();
     let (end, hash, flags) = match plain {
-        Some(hash) => (i + 1, hash, 0),
-        None => general_key(input, pos, i)?,
+        Some((len, hash)) => (scanned + len + 1, hash, 0),
+        None => general_key(input, pos, scanned)?,
     };
-    if end - pos - 2 > KEY_BYTES_MAX {
-        return Err(JsonError::KeyTooLong { offset: at(pos) });
-    }
-    // Earlier siblings are complete, so their next-sibling links are set.
-    let mut i = top.idx as usize + 1;
-    while i < n {
-        let Some(sibling) = tape.get(i) else { break };
-        if sibling.key_hash == hash && same_key(input, sibling, pos + 1, end - 1, flags) {
-            return Err(JsonError::DuplicateKey { offset: at(pos) });
+    let bit = 1 << (hash % 64);
+    if top.seen & bit != 0 {
+        // Earlier siblings are complete, so their next-sibling links are set.
+        let mut i = top.idx as usize + 1;
+        while i < n {
+            let Some(sibling) = tape.get(i) else { break };
+            if sibling.key_hash == hash && same_key(input, sibling, pos + 1, end - 1, flags) {
+                return Err(JsonError::DuplicateKey { offset: at(pos) });
+            }
+            i = usize::from(sibling.next).max(i + 1);
         }
-        i = usize::from(sibling.next).max(i + 1);
     }
-    if let Some(slot) = tape.get_mut(n) {
-        slot.key_start = at(pos + 1);
-        slot.key_end = at(end - 1);
-        slot.key_hash = hash;
-        slot.flags = flags;
+    top.seen |= bit;
+    let key = Key { start: at(pos + 1), end: at(end - 1), hash, flags };
+    // Compact JSON, `"key":value`, needs no whitespace skipping.
+    if let Some(&[b':', v]) = input.get(end..).and_then(<[u8]>::first_chunk::<2>)
+        && v > b' '
+    {
+        return Ok((key, end + 1, v));
     }
     let (colon, c) = token(input, end);
     if c != b':' {
         return Err(syntax(colon));
     }
-    Ok(token(input, colon + 1))
+    let (at_value, v) = token(input, colon + 1);
+    Ok((key, at_value, v))
 }
 
-/// Scans a key that is not plain ASCII from `i`, where the word scan of [`member_key`] stopped,
-/// and hashes it. Returns the position after its closing quote, its hash and its flags.
+/// The number of members from entry `first` up to entry `end`, which are complete: rare (see
+/// [`member_key`]), so kept out of line.
+#[cold]
+#[inline(never)]
+fn members_between(tape: &[Entry], first: usize, end: usize) -> usize {
+    let mut count = 0;
+    let mut i = first;
+    while i < end {
+        let Some(member) = tape.get(i) else { break };
+        count += 1;
+        i = usize::from(member.next).max(i + 1);
+    }
+    count
+}
+
+/// Scans a key that is not short plain ASCII from `i`, where the word scan of [`member_key`]
+/// stopped, checks its length and hashes it. Returns the position after its closing quote, its
+/// hash and its flags.
 #[inline(never)]
 fn general_key(input: &[u8], pos: usize, i: usize) -> Result<(usize, u32, u8), JsonError> {
     let (end, escaped) = scan_string_from(input, i)?;
+    if end - pos - 2 > KEY_BYTES_MAX {
+        return Err(JsonError::KeyTooLong { offset: at(pos) });
+    }
     let raw = input.get(pos + 1..end - 1).unwrap_or(&[]);
     Ok(if escaped {
         (end, escaped_key_hash(&JsonStr { raw, escaped }), KEY_ESCAPED)
@@ -760,20 +881,21 @@ fn escaped_key_hash(key: &JsonStr<'_>) -> u32 {
 fn scan_string(input: &[u8], pos: usize) -> Result<(usize, bool), JsonError> {
     // Most strings are plain ASCII: find the closing quote a word at a time, and leave anything
     // else, and the last few bytes of the input, to the general loop.
-    let mut i = pos + 1;
-    while let Some(w) = word_at(input, i) {
+    // `pos` holds the opening quote, so the input goes on after it.
+    let Some(mut rest) = input.get(pos + 1..) else { return Err(syntax(pos)) };
+    while let Some((w, tail)) = split_word(rest) {
         let stop = stops(w);
         if stop != 0 {
             let shift = stop.trailing_zeros() & 56;
-            i += (shift / 8) as usize;
+            let i = input.len() - rest.len() + (shift / 8) as usize;
             if (w >> shift) as u8 == b'"' {
                 return Ok((i + 1, false));
             }
-            break;
+            return scan_string_from(input, i);
         }
-        i += 8;
+        rest = tail;
     }
-    scan_string_from(input, i)
+    scan_string_from(input, input.len() - rest.len())
 }
 
 /// Validates the rest of a string from `i`, a position inside it with only plain bytes before
@@ -1838,20 +1960,30 @@ mod tests {
         ok(br#"{"a":1,"\u0062":2,"A":3,"a ":4,"\u0000":5,"":6}"#);
     }
 
-    #[test]
-    fn hash_collisions_compare_bytes() {
-        // Find two distinct keys with the same hash (a birthday search).
+    /// Two distinct keys, `prefix` and six pseudo-random characters, with equal hashes: a
+    /// birthday search over random keys, since the multiplicative hash spreads `k0`, `k1`, ...
+    /// too evenly for them to collide soon.
+    fn colliding_keys(prefix: &str) -> (String, String) {
+        const CHARS: &[u8; 64] =
+            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let mut seen = std::collections::BTreeMap::new();
-        let mut pair = None;
-        for i in 0u32..1_000_000 {
-            let key = std::format!("k{i}");
-            let h = key_hash(key.as_bytes());
-            if let Some(other) = seen.insert(h, key.clone()) {
-                pair = Some((other, key));
-                break;
+        loop {
+            let bits = rng.next();
+            let tail: String =
+                (0..6).map(|i| char::from(CHARS[(bits >> (6 * i)) as usize % 64])).collect();
+            let key = std::format!("{prefix}{tail}");
+            if let Some(other) = seen.insert(key_hash(key.as_bytes()), key.clone())
+                && other != key
+            {
+                return (other, key);
             }
         }
-        let (a, b) = pair.unwrap();
+    }
+
+    #[test]
+    fn hash_collisions_compare_bytes() {
+        let (a, b) = colliding_keys("k");
         assert_ne!(a, b);
         let doc = std::format!("{{\"{a}\":1,\"{b}\":2}}");
         with(doc.as_bytes(), |root| {
@@ -1947,6 +2079,23 @@ mod tests {
     fn key_limit() {
         assert_eq!(ok(&object_of(OBJECT_KEYS_MAX)), OBJECT_KEYS_MAX + 2);
         let doc = object_of(OBJECT_KEYS_MAX + 1);
+        let offset = doc.windows(6).position(|w| w == b"\"k256\"").unwrap() as u32;
+        assert_eq!(err(&doc), JsonError::TooManyKeys { offset });
+        // Members whose values take several entries (and close containers before the next key):
+        // the limit counts members, not entries.
+        let nested = |keys: usize| {
+            let mut doc = b"{".to_vec();
+            for i in 0..keys {
+                if i > 0 {
+                    doc.push(b',');
+                }
+                doc.extend_from_slice(std::format!("\"k{i}\":[1,{{}}]").as_bytes());
+            }
+            doc.push(b'}');
+            doc
+        };
+        assert_eq!(ok(&nested(OBJECT_KEYS_MAX)), 3 * OBJECT_KEYS_MAX + 1);
+        let doc = nested(OBJECT_KEYS_MAX + 1);
         let offset = doc.windows(6).position(|w| w == b"\"k256\"").unwrap() as u32;
         assert_eq!(err(&doc), JsonError::TooManyKeys { offset });
         // Key length: at the limit accepted, one past it rejected at the key's quote.
@@ -2449,13 +2598,7 @@ mod tests {
         }
         // Keys whose hashes collide, short and longer than a word, plain and escaped.
         for prefix in ["k", "a_longer_key_"] {
-            let mut seen = std::collections::BTreeMap::new();
-            let (a, b) = (0u32..)
-                .find_map(|i| {
-                    let key = std::format!("{prefix}{i}");
-                    seen.insert(key_hash(key.as_bytes()), key.clone()).map(|other| (other, key))
-                })
-                .unwrap();
+            let (a, b) = colliding_keys(prefix);
             let esc = |s: &str| s.bytes().map(|b| std::format!("\\u{b:04x}")).collect::<String>();
             for doc in [
                 std::format!("{{\"{a}\":1,\"{b}\":2,\"{a}\":3}}"),
