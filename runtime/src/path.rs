@@ -839,7 +839,7 @@ pub fn normalize<'o>(
 /// Whether [`normalize`] would return `input` unchanged: the cheap test it starts with, for
 /// callers that can then use `input` where it is instead of a copy.
 #[inline]
-pub fn is_normal(input: &[u8], options: PathOptions) -> bool {
+pub(crate) fn is_normal(input: &[u8], options: PathOptions) -> bool {
     options.style == Style::Posix
         && !options.percent_decode
         && !options.case_insensitive
