@@ -792,6 +792,7 @@ fn unescaped<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], 
     }
 }
 
+/// The escaped case of [`unescaped`], out of line: rare, and its decoder is large.
 #[inline(never)]
 fn unescape<'t>(string: JsonStr<'t>, buffer: &'t mut [u8]) -> Result<&'t [u8], Fault> {
     string.unescape_into(buffer).ok_or(STRING_TOO_LONG)
