@@ -293,6 +293,7 @@ impl<'a> Program<'a> {
         self.fallback_entry
     }
 
+    #[inline(always)]
     fn outcome(&self, index: u32) -> Decision<'a> {
         let Some(([_, effect, risk, _], rule, reason, code)) = self.outcomes.record16(index) else {
             return CORRUPT.decision();
@@ -400,6 +401,14 @@ impl<'a> Program<'a> {
                     // The type test guards nearly every other argument test: answered here,
                     // without the call into the general value tests.
                     Some(value) if operation == op::TYPE_IS => Ok(type_bits(value) & a != 0),
+                    // Path and string tests, the ones nearly every rule makes, go straight to
+                    // their own functions: each saves fewer registers than the general one.
+                    Some(value) if operation == op::PATH_PREFIX || operation == op::PATH_GLOB => {
+                        self.test_path(operation, a, b, value, context)
+                    }
+                    Some(value) if (op::STR_EQ..=op::STR_MATCHES).contains(&operation) => {
+                        self.test_string(operation, flags, a, b, value, context)
+                    }
                     Some(value) => self.test_value(operation, flags, a, b, value, context),
                 }
             }
@@ -419,42 +428,7 @@ impl<'a> Program<'a> {
         match operation {
             op::EXISTS => Ok(true),
             op::TYPE_IS => Ok(type_bits(value) & a != 0),
-            op::PATH_PREFIX | op::PATH_GLOB => {
-                // The address of the value's raw text identifies it within this request.
-                let key = (value.raw().as_ptr() as usize, b);
-                if context.path_key != Some(key) {
-                    let string = value.string().ok_or(ARG_TYPE)?;
-                    let options = path_option::options(b);
-                    context.path_key = None;
-                    let raw = string.raw();
-                    context.normalized = if !string.is_escaped()
-                        && raw.len() <= limits::STRING_BYTES_MAX
-                        && path::is_normal(raw, options)
-                    {
-                        // Already in normal form (nearly every real path): use it where it is.
-                        Some(Normalized::Input(raw))
-                    } else {
-                        let text = unescaped(string, context.text)?;
-                        let len = path::normalize(text, options, context.path)
-                            .map_err(|error| Fault {
-                                code: error.code(),
-                                reason: "the path argument cannot be normalised safely",
-                            })?
-                            .len();
-                        Some(Normalized::Buffer(len))
-                    };
-                    context.path_key = Some(key);
-                }
-                let normalized = match context.normalized {
-                    Some(Normalized::Input(raw)) => raw,
-                    Some(Normalized::Buffer(len)) => context.path.get(..len).ok_or(CORRUPT)?,
-                    None => return Err(CORRUPT),
-                };
-                if operation == op::PATH_GLOB {
-                    return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
-                }
-                Ok(set_any(self, a, |prefix| path::has_prefix_of_normalized(normalized, prefix)))
-            }
+            op::PATH_PREFIX | op::PATH_GLOB => self.test_path(operation, a, b, value, context),
             op::BOOL_EQ
             | op::INT_CMP
             | op::LEN_CMP
@@ -463,15 +437,75 @@ impl<'a> Program<'a> {
             | op::ONLY_KEYS
             | op::ARRAY_ALL
             | op::ARRAY_ANY => self.test_structure(operation, flags, a, b, value, context),
-            _ => {
-                let string = value.string().ok_or(ARG_TYPE)?;
-                let text = unescaped(string, context.text)?;
-                // INVARIANT (path-cache): the URL tests below may write `path`.
-                context.path_key = None;
-                // `text` borrows the scratch text buffer; the path buffer is separate.
-                test_text_with(self, operation, flags, a, b, text, &mut context.path[..])
-            }
+            _ => self.test_string(operation, flags, a, b, value, context),
         }
+    }
+
+    /// A path test (`PATH_PREFIX`, `PATH_GLOB`) on an argument value: the value normalised once
+    /// per argument (cached in `context`), then each prefix or the glob. Its own function:
+    /// nearly every file-tool rule makes one.
+    #[inline(never)]
+    fn test_path<'s>(
+        &self,
+        operation: u8,
+        a: u32,
+        b: u32,
+        value: Value<'s>,
+        context: &mut Context<'_, 's>,
+    ) -> Result<bool, Fault> {
+        // The address of the value's raw text identifies it within this request.
+        let key = (value.raw().as_ptr() as usize, b);
+        if context.path_key != Some(key) {
+            let string = value.string().ok_or(ARG_TYPE)?;
+            let options = path_option::options(b);
+            context.path_key = None;
+            let raw = string.raw();
+            context.normalized = if !string.is_escaped()
+                && raw.len() <= limits::STRING_BYTES_MAX
+                && path::is_normal(raw, options)
+            {
+                // Already in normal form (nearly every real path): use it where it is.
+                Some(Normalized::Input(raw))
+            } else {
+                let text = unescaped(string, context.text)?;
+                let len = path::normalize(text, options, context.path)
+                    .map_err(|error| Fault {
+                        code: error.code(),
+                        reason: "the path argument cannot be normalised safely",
+                    })?
+                    .len();
+                Some(Normalized::Buffer(len))
+            };
+            context.path_key = Some(key);
+        }
+        let normalized = match context.normalized {
+            Some(Normalized::Input(raw)) => raw,
+            Some(Normalized::Buffer(len)) => context.path.get(..len).ok_or(CORRUPT)?,
+            None => return Err(CORRUPT),
+        };
+        if operation == op::PATH_GLOB {
+            return Ok(self.dfa(a).ok_or(CORRUPT)?.is_match(normalized));
+        }
+        Ok(set_any(self, a, |prefix| path::has_prefix_of_normalized(normalized, prefix)))
+    }
+
+    /// A text test (`STR_*`, URL and SQL tests) on an argument value, which must be a string.
+    #[inline(always)]
+    fn test_string<'s>(
+        &self,
+        operation: u8,
+        flags: u8,
+        a: u32,
+        b: u32,
+        value: Value<'s>,
+        context: &mut Context<'_, 's>,
+    ) -> Result<bool, Fault> {
+        let string = value.string().ok_or(ARG_TYPE)?;
+        let text = unescaped(string, context.text)?;
+        // INVARIANT (path-cache): the URL tests below may write `path`.
+        context.path_key = None;
+        // `text` borrows the scratch text buffer; the path buffer is separate.
+        test_text_with(self, operation, flags, a, b, text, &mut context.path[..])
     }
 
     /// The tests on booleans, numbers, lengths, objects and arrays: kept out of

@@ -951,7 +951,7 @@ static CANONICAL_CLASS: [u8; 256] = {
     table
 };
 
-use crate::swar::{HIGH, LOW7, ONES, eq_mask};
+use crate::swar::{HIGH, ONES, eq_mask};
 
 /// True if `input` is a plain POSIX path that is already what [`normalize_plain`] makes of it
 /// (before lowercasing): absolute, every byte [`is_plain`], and every segment non-empty and not
@@ -961,34 +961,55 @@ use crate::swar::{HIGH, LOW7, ONES, eq_mask};
 #[inline]
 fn is_canonical(input: &[u8]) -> bool {
     let Some((&b'/', rest)) = input.split_first() else { return false };
+    if rest.len() < 8 {
+        let mut previous = SLASH;
+        for &b in rest {
+            let class = CANONICAL_CLASS.get(usize::from(b)).copied().unwrap_or(NOT_PLAIN);
+            if class == NOT_PLAIN || (class == SLASH && previous != OTHER) {
+                return false;
+            }
+            previous = class;
+        }
+        // `/` alone is canonical; otherwise the last segment must end well.
+        return rest.is_empty() || previous == OTHER;
+    }
     // A segment ends badly where a slash or the end follows a slash (an empty segment), a `.`
     // or a space. `carry` is that mark for the byte before the current word, at bit 7.
     let mut carry = 0x80u64;
-    let mut words = rest.chunks_exact(8);
-    for chunk in &mut words {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
+    let mut base = 0;
+    loop {
+        let Some(bytes) = rest.get(base..base + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
+            return false;
+        };
         let w = u64::from_le_bytes(bytes);
-        // Not plain: >= 0x80, < 0x20 (the low seven bits below 0x20), 0x7f, `%`, `\`.
-        let control = !((w & LOW7).wrapping_add(ONES * 0x60)) & HIGH;
-        let not_plain = (w & HIGH) | control | eq_mask(w, 0x7f) | eq_mask(w, b'%');
-        let not_plain = not_plain | eq_mask(w, b'\\');
+        // Not plain: below 0x20, above 0x7e, `%` or `\`. Each term only has to say whether
+        // some byte is (any mark rejects the word): a borrow or carry may mark a byte above
+        // one that is, never a word without one. Cheaper than exact masks.
+        let (percent, backslash) = (w ^ (ONES * u64::from(b'%')), w ^ (ONES * u64::from(b'\\')));
+        let not_plain = (w.wrapping_sub(ONES * 0x20) & !w)
+            | w.wrapping_add(ONES)
+            | w
+            | (percent.wrapping_sub(ONES) & !percent)
+            | (backslash.wrapping_sub(ONES) & !backslash);
         let slash = eq_mask(w, b'/');
-        let bad_end = slash | eq_mask(w, b'.') | eq_mask(w, b' ');
-        if not_plain | (slash & ((bad_end << 8) | carry)) != 0 {
+        // `.` and `/` differ only in bit 0.
+        let bad_end = eq_mask(w | ONES, b'/') | eq_mask(w, b' ');
+        if (not_plain & HIGH) | (slash & ((bad_end << 8) | carry)) != 0 {
             return false;
         }
+        if base + 8 >= rest.len() {
+            // The last segment must end well.
+            return bad_end >> 56 == 0;
+        }
+        base += 8;
         carry = (bad_end >> 56) & 0x80;
-    }
-    let mut previous = if carry == 0 { OTHER } else { SLASH };
-    for &b in words.remainder() {
-        let class = CANONICAL_CLASS.get(usize::from(b)).copied().unwrap_or(NOT_PLAIN);
-        if class == NOT_PLAIN || (class == SLASH && previous != OTHER) {
-            return false;
+        if base + 8 > rest.len() {
+            // The last word overlaps bytes already accepted instead of a byte loop: they pass
+            // again, and each new byte's predecessor is inside the word, so no carry is needed.
+            base = rest.len() - 8;
+            carry = 0;
         }
-        previous = class;
     }
-    // `/` alone is canonical; otherwise the last segment must end well.
-    rest.is_empty() || previous == OTHER
 }
 
 /// [`normalize`] for every input: characters, then segments, then the walk that writes.
@@ -1105,17 +1126,26 @@ pub fn has_prefix(normalized: &[u8], prefix: &[u8]) -> bool {
 /// its output is never empty and has no NUL, backslash, `..`, `.` or empty segment, so it is
 /// clean exactly when it is absolute. `prefix` is still guarded. Same answer as [`has_prefix`]
 /// on every output of [`normalize`] (a test holds this).
+#[inline]
 pub fn has_prefix_of_normalized(normalized: &[u8], prefix: &[u8]) -> bool {
     // The common allow: a non-empty byte prefix of an absolute normalized path that ends where
     // one of its segments ends is itself clean (`/` and whole segments of the path), so the
-    // guard would pass it and the answer is yes without reading it twice.
+    // guard would pass it and the answer is yes without reading it twice. Inlined, with a word
+    // compare instead of a library call: a path-under test makes it once per prefix.
     if !prefix.is_empty()
         && normalized.first() == Some(&b'/')
-        && normalized.starts_with(prefix)
+        && normalized.get(..prefix.len()).is_some_and(|head| crate::swar::same_bytes(head, prefix))
         && matches!(normalized.get(prefix.len()), None | Some(b'/'))
     {
         return true;
     }
+    has_prefix_of_normalized_slow(normalized, prefix)
+}
+
+/// The rest of [`has_prefix_of_normalized`], when the byte prefix did not settle it: out of
+/// line, so that the common case inlines small.
+#[inline(never)]
+fn has_prefix_of_normalized_slow(normalized: &[u8], prefix: &[u8]) -> bool {
     let Some(prefix_clean) = guard(prefix) else { return false };
     if normalized.is_empty() || root_kind(normalized) != root_kind(prefix) {
         return false;

@@ -660,6 +660,7 @@ impl<'a> Program<'a> {
     }
 
     /// Members of set `id` as a slice of little-endian `u32` string ids.
+    #[inline]
     pub(crate) fn set(&self, id: u32) -> &'a [u8] {
         self.sets
             .span(id)

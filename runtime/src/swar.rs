@@ -66,6 +66,23 @@ pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     let (Some(&first), Some(&last)) = (needle.first(), needle.last()) else { return true };
     let Some(last_start) = haystack.len().checked_sub(needle.len()) else { return false };
     let span = needle.len() - 1;
+    if span <= 1 && haystack.len() >= 8 {
+        // A needle of one or two bytes fits in any word that holds its first byte in one of
+        // the first `8 - span` places: one load per `8 - span` starts, no second load, no carry
+        // between words. The last word overlaps the one before (starts already rejected).
+        let stride = 8 - span;
+        let mut base = 0;
+        loop {
+            let Some(w) = word_at(haystack, base) else { return false };
+            if eq_mask(w, first) & (eq_mask(w, last) >> (8 * span)) != 0 {
+                return true;
+            }
+            if base + 8 >= haystack.len() {
+                return false;
+            }
+            base = (base + stride).min(haystack.len() - 8);
+        }
+    }
     if last_start < 7 {
         // Fewer than eight candidate starts: not worth a word step.
         return (0..=last_start).any(|at| {
