@@ -219,9 +219,9 @@ impl<'a> Program<'a> {
         // The last predicate tested: when the default decides, it names the check that sent
         // the walk there. One register; nothing else is recorded.
         let mut last_predicate = None;
-        // INVARIANT (forward-edges): each step moves to a strictly smaller node index, so the
-        // loop ends within `index + 1` steps; the counter is a second line of defence.
-        for _ in 0..=self.nodes.count {
+        // INVARIANT (forward-edges): each step moves to a strictly smaller node index (checked
+        // below, whatever the verifier said), so the loop ends within `entry + 1` steps.
+        loop {
             let Some(([kind, ..], a, if_true, if_false)) = self.nodes.record16(index) else {
                 return CORRUPT.decision();
             };
@@ -258,7 +258,6 @@ impl<'a> Program<'a> {
                 _ => return CORRUPT.decision(),
             }
         }
-        CORRUPT.decision()
     }
 
     /// The entry node for `tool`: the hashed index (format 1.3 on, a bounded number of probes
