@@ -488,7 +488,7 @@ const NO_PARENT: u32 = u32::MAX;
 ///
 /// The first rule the input breaks, in input order, as described in the module documentation.
 pub fn parse<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
-    let count = build::<false>(input, entries)?;
+    let count = build::<false, false>(input, entries, &mut Envelope::default())?;
     let entries: &'a [Entry] = entries;
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
 }
@@ -503,9 +503,33 @@ pub fn parse<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, 
 ///
 /// As [`parse`], against the body's limits.
 pub fn parse_body<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
-    let count = build::<true>(input, entries)?;
+    let count = build::<true, false>(input, entries, &mut Envelope::default())?;
     let entries: &'a [Entry] = entries;
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
+}
+
+/// Where a `tools/call` body keeps what [`Program::evaluate_call`](crate::Program) reads: the
+/// tape indices of the root's members `method` and `params` and, when `params` is an object, of
+/// its members `name` and `arguments`; 0 for a member that is absent (the root is entry 0 and
+/// never a member). Keys are matched by their unescaped bytes, as [`Value::get`] matches them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Envelope {
+    pub method: usize,
+    pub params: usize,
+    pub name: usize,
+    pub arguments: usize,
+}
+
+/// Parses a body exactly as [`parse_body`] does, same tape and same errors, and finds the
+/// envelope's members on the way, so that the caller does not walk the members again.
+pub(crate) fn parse_call<'a>(
+    input: &'a [u8],
+    entries: &'a mut [Entry],
+) -> Result<(Tape<'a>, Envelope), JsonError> {
+    let mut envelope = Envelope::default();
+    let count = build::<true, true>(input, entries, &mut envelope)?;
+    let entries: &'a [Entry] = entries;
+    Ok((Tape { input, entries: entries.get(..count).unwrap_or(&[]) }, envelope))
 }
 
 /// The key of the value being read, as its entry records it: the key's span between its
@@ -548,8 +572,13 @@ enum Step {
     Close { pos: usize },
 }
 
-/// Returns the number of entries written. `BODY` selects the limits of [`parse_body`].
-fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
+/// Returns the number of entries written. `BODY` selects the limits of [`parse_body`]; `ENV`
+/// fills `envelope` ([`parse_call`]).
+fn build<const BODY: bool, const ENV: bool>(
+    input: &[u8],
+    tape: &mut [Entry],
+    envelope: &mut Envelope,
+) -> Result<usize, JsonError> {
     let (bytes_max, values_max, depth_max) = if BODY {
         (BODY_BYTES_MAX, BODY_VALUES_MAX, BODY_DEPTH_MAX)
     } else {
@@ -586,10 +615,15 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
     // Whether the run starts after a child of `top` rather than after its opening bracket.
     let mut more = false;
     loop {
-        let step = if top.close == b'}' {
-            object_run(input, tape, &mut top, &mut n, pos, more)?
-        } else {
+        let step = if top.close != b'}' {
             array_run(input, tape, &mut n, pos, more)?
+        } else if ENV && top.idx == 0 {
+            object_run::<ROOT>(input, tape, &mut top, &mut n, pos, more, envelope)?
+        } else if ENV && top.idx as usize == envelope.params {
+            // The value of the root's `params` (entry 0 is the root, never a member).
+            object_run::<PARAMS>(input, tape, &mut top, &mut n, pos, more, envelope)?
+        } else {
+            object_run::<PLAIN>(input, tape, &mut top, &mut n, pos, more, envelope)?
         };
         match step {
             Step::Open { pos: open, object, key } => {
@@ -641,14 +675,17 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
 /// Reads the members of the object `top` from `pos`, which is after its opening bracket or,
 /// if `more`, after one of its values, up to a member whose value is a container or the
 /// object's closing bracket. Writes an entry for every scalar value.
+/// `LEVEL` says which envelope members to note: [`PLAIN`] none, [`ROOT`] `method` and `params`,
+/// [`PARAMS`] `name` and `arguments`.
 #[inline(always)]
-fn object_run(
+fn object_run<const LEVEL: u8>(
     input: &[u8],
     tape: &mut [Entry],
     top: &mut Frame,
     n: &mut usize,
     pos: usize,
     more: bool,
+    envelope: &mut Envelope,
 ) -> Result<Step, JsonError> {
     let (mut at_key, mut c) = token(input, pos);
     if more {
@@ -661,6 +698,19 @@ fn object_run(
     }
     loop {
         let (key, at_value, b) = member_key(input, tape, top, *n, at_key, c)?;
+        if LEVEL != PLAIN {
+            // The hashes of constant keys are constants; the bytes decide.
+            let (a, b, slot_a, slot_b) = if LEVEL == ROOT {
+                (&b"method"[..], &b"params"[..], &mut envelope.method, &mut envelope.params)
+            } else {
+                (&b"name"[..], &b"arguments"[..], &mut envelope.name, &mut envelope.arguments)
+            };
+            if key.hash == key_hash(a) && key_is(input, key, a) {
+                *slot_a = *n;
+            } else if key.hash == key_hash(b) && key_is(input, key, b) {
+                *slot_b = *n;
+            }
+        }
         let Some(end) = value(input, tape, *n, key, at_value, b)? else {
             return Ok(Step::Open { pos: at_value, object: b == b'{', key });
         };
@@ -672,6 +722,19 @@ fn object_run(
         }
         (at_key, c) = token(input, sep + 1);
     }
+}
+
+/// [`object_run`] notes no envelope member.
+const PLAIN: u8 = 0;
+/// [`object_run`] notes the root's `method` and `params`.
+const ROOT: u8 = 1;
+/// [`object_run`] notes the `name` and `arguments` of `params`.
+const PARAMS: u8 = 2;
+
+/// Whether `key`, whose hash equals that of `want`, is `want`: a hash is only a filter.
+#[inline(always)]
+fn key_is(input: &[u8], key: Key, want: &[u8]) -> bool {
+    key_str(input, key.start, key.end, key.flags).eq_bytes(want)
 }
 
 /// Reads the elements of an array from `pos`, as [`object_run`] reads members.
@@ -1097,6 +1160,16 @@ impl<'a> Tape<'a> {
     pub fn input(&self) -> &'a [u8] {
         self.input
     }
+
+    /// The value at entry `idx`, an index from [`Envelope`]; `None` for 0, which marks an
+    /// absent member there (the root is never one), or past the tape.
+    #[inline(always)]
+    pub(crate) fn member(&self, idx: usize) -> Option<Value<'_>> {
+        if idx == 0 || idx >= self.entries.len() {
+            return None;
+        }
+        Some(Value { tape: self, idx })
+    }
 }
 
 /// A value in a parsed document.
@@ -1143,24 +1216,6 @@ impl<'t> Value<'t> {
             i = usize::from(child.next).max(i + 1);
         }
         None
-    }
-
-    /// The members with keys `a` and `b`, in one pass over an object's members; inlined, so
-    /// that for constant keys (the JSON-RPC envelope's) the hashes are computed at compile
-    /// time and a member whose hash differs costs one comparison.
-    #[inline(always)]
-    pub(crate) fn get_pair(&self, a: &[u8], b: &[u8]) -> (Option<Value<'t>>, Option<Value<'t>>) {
-        let (hash_a, hash_b) = (key_hash(a), key_hash(b));
-        let (mut found_a, mut found_b) = (None, None);
-        for (idx, child) in self.members_raw() {
-            if child.key_hash == hash_a && member_key_str(self.tape.input, child).eq_bytes(a) {
-                found_a = Some(Value { tape: self.tape, idx });
-            } else if child.key_hash == hash_b && member_key_str(self.tape.input, child).eq_bytes(b)
-            {
-                found_b = Some(Value { tape: self.tape, idx });
-            }
-        }
-        (found_a, found_b)
     }
 
     /// The members' indices and entries; nothing for a value that is not an object.
@@ -2362,6 +2417,97 @@ mod tests {
         }
     }
 
+    /// The envelope that [`parse_call`] must find in `tape`, by lookups: `name` and
+    /// `arguments` only in a `params` that is an object.
+    fn expected_envelope(tape: &Tape<'_>) -> Envelope {
+        let idx = |v: Option<Value<'_>>| v.map_or(0, |v| v.idx);
+        let root = tape.root();
+        let params = root.get(b"params");
+        let object = params.filter(|p| p.kind() == Kind::Object);
+        Envelope {
+            method: idx(root.get(b"method")),
+            params: idx(params),
+            name: idx(object.and_then(|p| p.get(b"name"))),
+            arguments: idx(object.and_then(|p| p.get(b"arguments"))),
+        }
+    }
+
+    /// Asserts that [`parse_call`] accepts `doc`, which [`parse_body`] read into `body`, with
+    /// the same tape, and finds the envelope that lookups find.
+    fn same_call(doc: &[u8], body: &Tape<'_>) -> Envelope {
+        let mut ctape = vec![Entry::EMPTY; body.value_count()];
+        let (call, envelope) = parse_call(doc, &mut ctape).expect("parse_body accepted it");
+        let ctx = || String::from_utf8_lossy(doc).into_owned();
+        assert_eq!(
+            std::format!("{:?}", call.entries),
+            std::format!("{:?}", body.entries),
+            "{}",
+            ctx()
+        );
+        assert_eq!(envelope, expected_envelope(body), "{}", ctx());
+        envelope
+    }
+
+    /// The envelope [`parse_call`] finds in `doc`, which it must accept.
+    fn envelope_of(doc: &[u8]) -> Envelope {
+        let mut tape = vec![Entry::EMPTY; BODY_VALUES_MAX];
+        let body = parse_body(doc, &mut tape).unwrap();
+        same_call(doc, &body)
+    }
+
+    #[test]
+    fn the_envelope_is_found_while_scanning() {
+        let found = |m, p, n, a| Envelope { method: m, params: p, name: n, arguments: a };
+        let cases: &[(&[u8], Envelope)] = &[
+            (
+                br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{"path":"/"}}}"#,
+                found(3, 4, 5, 6),
+            ),
+            // Any order, any value kinds: the caller judges the values.
+            (br#"{"params":{"arguments":1,"name":[]},"method":null}"#, found(4, 1, 3, 2)),
+            // `name` and `arguments` count only inside a `params` that is an object.
+            (br#"{"params":[{"name":"t","arguments":{}}],"name":"u"}"#, found(0, 1, 0, 0)),
+            (br#"{"params":"x","arguments":{},"name":"t"}"#, found(0, 1, 0, 0)),
+            (br#"{"name":"t","arguments":{},"method":"tools/call"}"#, found(3, 0, 0, 0)),
+            // Not at another depth, nor in a nested object named `params`.
+            (br#"{"a":{"method":"tools/call","params":{"name":"t"}}}"#, found(0, 0, 0, 0)),
+            (
+                br#"{"params":{"params":{"name":"t","arguments":{}},"x":{"name":"u"}}}"#,
+                found(0, 1, 0, 0),
+            ),
+            (br#"{"params":{"arguments":{"method":"m","name":"n"}}}"#, found(0, 1, 0, 2)),
+            // Keys match unescaped, whatever their escapes.
+            (
+                br#"{"method":"tools/call","params":{"name":"t","arguments":{}}}"#,
+                found(1, 2, 3, 4),
+            ),
+            // A trailing NUL leaves a key's hash unchanged: the bytes decide, not the hash.
+            (
+                br#"{"method\u0000":1,"params\u0000":{"name":1},"params":{"name\u0000":1,"arguments\u0000":2}}"#,
+                found(0, 4, 0, 0),
+            ),
+            (br#"{"Method":1,"params ":{},"metho":2,"paramsx":{}}"#, found(0, 0, 0, 0)),
+            (br#"{}"#, found(0, 0, 0, 0)),
+        ];
+        for &(doc, want) in cases {
+            assert_eq!(envelope_of(doc), want, "{}", String::from_utf8_lossy(doc));
+        }
+        // A repeated member is refused before any caller reads the envelope.
+        let mut tape = vec![Entry::EMPTY; 16];
+        for (doc, offset) in [
+            (&br#"{"method":"tools/call","method":"x"}"#[..], 23),
+            (br#"{"method":"a","method":"b"}"#, 14),
+            (br#"{"params":{"name":"a","name":"b"}}"#, 22),
+        ] {
+            let error = parse_call(doc, &mut tape).map(|_| ()).unwrap_err();
+            assert_eq!(error, JsonError::DuplicateKey { offset });
+        }
+        // Tape entries past a failed scan do not leak into the next scan's envelope.
+        let doc = br#"{"params":{"name":"t","arguments":{}}}"#;
+        assert_eq!(parse_call(b"{\"params\":{\"name\":1", &mut tape).map(|_| ()), Err(syntax(19)));
+        assert_eq!(parse_call(doc, &mut tape).unwrap().1, found(0, 1, 2, 3));
+    }
+
     /// Parses `doc` with both scanners, both entry points and a tape of `cap` entries, and
     /// asserts the same outcome: the same error with the same offset, or the same tape.
     fn same_as_reference(doc: &[u8], cap: usize) -> bool {
@@ -2379,8 +2525,18 @@ mod tests {
                     assert_eq!(t.value_count(), r.value_count());
                     same_value(t.root(), r.root(), doc);
                     accepted = true;
+                    if body {
+                        same_call(doc, &t);
+                    }
                 }
-                (Err(e), Err(r)) => assert_eq!(e, r, "{}", String::from_utf8_lossy(doc)),
+                (Err(e), Err(r)) => {
+                    assert_eq!(e, r, "{}", String::from_utf8_lossy(doc));
+                    if body {
+                        let mut ctape = vec![Entry::EMPTY; cap];
+                        let call = parse_call(doc, &mut ctape).map(|_| ());
+                        assert_eq!(call, Err(e), "{}", String::from_utf8_lossy(doc));
+                    }
+                }
                 (got, want) => panic!(
                     "{}: {:?} vs {:?}",
                     String::from_utf8_lossy(doc),
@@ -2430,6 +2586,10 @@ mod tests {
         b"\\\"",
         b"\\u0000",
         b"x",
+        b"method",
+        b"params",
+        b"name",
+        b"\\u006e",
     ];
     const STRING_PIECES: &[&[u8]] = &[
         b"",
