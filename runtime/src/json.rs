@@ -488,7 +488,8 @@ const NO_PARENT: u32 = u32::MAX;
 ///
 /// The first rule the input breaks, in input order, as described in the module documentation.
 pub fn parse<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
-    let count = build::<false, false>(input, entries, &mut Envelope::default())?;
+    let mut unused = Envelope::NONE;
+    let count = build::<false, false>(input, entries, &mut unused)?;
     let entries: &'a [Entry] = entries;
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
 }
@@ -503,21 +504,34 @@ pub fn parse<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, 
 ///
 /// As [`parse`], against the body's limits.
 pub fn parse_body<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
-    let count = build::<true, false>(input, entries, &mut Envelope::default())?;
+    let mut unused = Envelope::NONE;
+    let count = build::<true, false>(input, entries, &mut unused)?;
     let entries: &'a [Entry] = entries;
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
 }
 
 /// Where a `tools/call` body keeps what [`Program::evaluate_call`](crate::Program) reads: the
 /// tape indices of the root's members `method` and `params` and, when `params` is an object, of
-/// its members `name` and `arguments`; 0 for a member that is absent (the root is entry 0 and
-/// never a member). Keys are matched by their unescaped bytes, as [`Value::get`] matches them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// its members `name` and `arguments`; [`Envelope::ABSENT`] for a member that is absent. Keys
+/// are matched by their unescaped bytes, as [`Value::get`] matches them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Envelope {
     pub method: usize,
     pub params: usize,
     pub name: usize,
     pub arguments: usize,
+}
+
+impl Envelope {
+    /// The index of an absent member: past any tape, so [`Tape::member`] needs one check.
+    pub const ABSENT: usize = usize::MAX;
+    /// No member found yet.
+    const NONE: Envelope = Envelope {
+        method: Envelope::ABSENT,
+        params: Envelope::ABSENT,
+        name: Envelope::ABSENT,
+        arguments: Envelope::ABSENT,
+    };
 }
 
 /// Parses a body exactly as [`parse_body`] does, same tape and same errors, and finds the
@@ -526,7 +540,7 @@ pub(crate) fn parse_call<'a>(
     input: &'a [u8],
     entries: &'a mut [Entry],
 ) -> Result<(Tape<'a>, Envelope), JsonError> {
-    let mut envelope = Envelope::default();
+    let mut envelope = Envelope::NONE;
     let count = build::<true, true>(input, entries, &mut envelope)?;
     let entries: &'a [Entry] = entries;
     Ok((Tape { input, entries: entries.get(..count).unwrap_or(&[]) }, envelope))
@@ -837,43 +851,49 @@ fn member_key(
     // finds is within the limit. Anything else goes through the general scan, which checks
     // the length. `pos` holds the opening quote, so the input goes on after it.
     let Some(body) = input.get(pos + 1..) else { return Err(syntax(pos)) };
-    let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
-    let mut rest = body;
-    let mut h = 0;
-    let plain = loop {
-        let Some((w, tail)) = split_word(rest) else { break None };
-        let stop = stops(w);
-        if stop == 0 {
-            h = mix(h, w);
-            rest = tail;
-            continue;
-        }
-        let shift = stop.trailing_zeros() & 56;
-        if (w >> shift) as u8 != b'"' {
-            break None;
-        }
-        break Some(((shift / 8) as usize, fold(mix(h, w & !(u64::MAX << shift)))));
-    };
-    // Where the word scan stopped: the plain bytes before it need no second look.
-    let scanned = pos + 1 + body.len() - rest.len();
-    let (end, hash, flags) = match plain {
-        Some((len, hash)) => (scanned + len + 1, hash, 0),
-        None => general_key(input, pos, scanned)?,
-    };
-    let bit = 1 << (hash % 64);
-    if top.seen & bit != 0 {
-        // Earlier siblings are complete, so their next-sibling links are set.
-        let mut i = top.idx as usize + 1;
-        while i < n {
-            let Some(sibling) = tape.get(i) else { break };
-            if sibling.key_hash == hash && same_key(input, sibling, pos + 1, end - 1, flags) {
-                return Err(JsonError::DuplicateKey { offset: at(pos) });
+    let (end, hash, flags) = 'scan: {
+        // Most keys are shorter than a word: their quote is in the first one, which needs neither
+        // the length cap nor a loop ([`key_hash`] of one short word is its one mixing step).
+        if let Some((w, _)) = split_word(body) {
+            let stop = stops(w);
+            let shift = stop.trailing_zeros() & 56;
+            if stop != 0 && (w >> shift) as u8 == b'"' {
+                let end = pos + 2 + (shift / 8) as usize;
+                let hash = fold(mix(0, w & !(u64::MAX << shift)));
+                break 'scan (end, hash, 0);
             }
-            i = usize::from(sibling.next).max(i + 1);
         }
-    }
-    top.seen |= bit;
+        let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
+        let mut rest = body;
+        let mut h = 0;
+        let plain = loop {
+            let Some((w, tail)) = split_word(rest) else { break None };
+            let stop = stops(w);
+            if stop == 0 {
+                h = mix(h, w);
+                rest = tail;
+                continue;
+            }
+            let shift = stop.trailing_zeros() & 56;
+            if (w >> shift) as u8 != b'"' {
+                break None;
+            }
+            break Some(((shift / 8) as usize, fold(mix(h, w & !(u64::MAX << shift)))));
+        };
+        // Where the word scan stopped: the plain bytes before it need no second look.
+        let scanned = pos + 1 + body.len() - rest.len();
+        match plain {
+            Some((len, hash)) => (scanned + len + 1, hash, 0),
+            None => general_key(input, pos, scanned)?,
+        }
+    };
     let key = Key { start: at(pos + 1), end: at(end - 1), hash, flags };
+    let bit = 1 << (hash % 64);
+    let seen = top.seen;
+    top.seen = seen | bit;
+    if seen & bit != 0 && repeated(input, tape, top.idx as usize + 1, n, key) {
+        return Err(JsonError::DuplicateKey { offset: at(pos) });
+    }
     // Compact JSON, `"key":value`, needs no whitespace skipping.
     if let Some(&[b':', v]) = input.get(end..).and_then(<[u8]>::first_chunk::<2>)
         && v > b' '
@@ -886,6 +906,24 @@ fn member_key(
     }
     let (at_value, v) = token(input, colon + 1);
     Ok((key, at_value, v))
+}
+
+/// Whether an earlier sibling, from entry `first` up to entry `n`, has `key`. Asked only when
+/// the object's filter says some earlier key may have the same hash, so kept out of the scan's
+/// way.
+#[cold]
+#[inline(never)]
+fn repeated(input: &[u8], tape: &[Entry], first: usize, n: usize, key: Key) -> bool {
+    // Earlier siblings are complete, so their next-sibling links are set.
+    let mut i = first;
+    while i < n {
+        let Some(sibling) = tape.get(i) else { break };
+        if sibling.key_hash == key.hash && same_key(input, sibling, key) {
+            return true;
+        }
+        i = usize::from(sibling.next).max(i + 1);
+    }
+    false
 }
 
 /// The number of members from entry `first` up to entry `end`, which are complete: rare (see
@@ -920,12 +958,12 @@ fn general_key(input: &[u8], pos: usize, i: usize) -> Result<(usize, u32, u8), J
     })
 }
 
-/// Whether the key of `sibling` equals the key between `start` and `end` with `flags`: only
-/// asked when their hashes are equal, so kept out of line.
+/// Whether the key of `sibling` equals `key`: only asked when their hashes are equal, so kept
+/// out of line.
 #[cold]
 #[inline(never)]
-fn same_key(input: &[u8], sibling: &Entry, start: usize, end: usize, flags: u8) -> bool {
-    let new = key_str(input, at(start), at(end), flags);
+fn same_key(input: &[u8], sibling: &Entry, key: Key) -> bool {
+    let new = key_str(input, key.start, key.end, key.flags);
     member_key_str(input, sibling).eq_str(&new)
 }
 
@@ -1161,11 +1199,11 @@ impl<'a> Tape<'a> {
         self.input
     }
 
-    /// The value at entry `idx`, an index from [`Envelope`]; `None` for 0, which marks an
-    /// absent member there (the root is never one), or past the tape.
+    /// The value at entry `idx`, an index from [`Envelope`]; `None` past the tape, which is
+    /// where [`Envelope::ABSENT`] points.
     #[inline(always)]
     pub(crate) fn member(&self, idx: usize) -> Option<Value<'_>> {
-        if idx == 0 || idx >= self.entries.len() {
+        if idx >= self.entries.len() {
             return None;
         }
         Some(Value { tape: self, idx })
@@ -2420,7 +2458,7 @@ mod tests {
     /// The envelope that [`parse_call`] must find in `tape`, by lookups: `name` and
     /// `arguments` only in a `params` that is an object.
     fn expected_envelope(tape: &Tape<'_>) -> Envelope {
-        let idx = |v: Option<Value<'_>>| v.map_or(0, |v| v.idx);
+        let idx = |v: Option<Value<'_>>| v.map_or(Envelope::ABSENT, |v| v.idx);
         let root = tape.root();
         let params = root.get(b"params");
         let object = params.filter(|p| p.kind() == Kind::Object);
@@ -2457,7 +2495,14 @@ mod tests {
 
     #[test]
     fn the_envelope_is_found_while_scanning() {
-        let found = |m, p, n, a| Envelope { method: m, params: p, name: n, arguments: a };
+        // 0, the root's index, stands for an absent member: the root is never one.
+        let or_absent = |i| if i == 0 { Envelope::ABSENT } else { i };
+        let found = |m, p, n, a| Envelope {
+            method: or_absent(m),
+            params: or_absent(p),
+            name: or_absent(n),
+            arguments: or_absent(a),
+        };
         let cases: &[(&[u8], Envelope)] = &[
             (
                 br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{"path":"/"}}}"#,
