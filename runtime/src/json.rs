@@ -711,15 +711,23 @@ fn object_run<const LEVEL: u8>(
         return Ok(Step::Close { pos: at_key });
     }
     loop {
-        let (key, at_value, b) = member_key(input, tape, top, *n, at_key, c)?;
+        let (key, word, at_value, b) = member_key(input, tape, top, *n, at_key, c)?;
         if LEVEL != PLAIN {
-            // The hashes of constant keys are constants; the bytes decide.
             let (a, b, slot_a, slot_b) = if LEVEL == ROOT {
                 (&b"method"[..], &b"params"[..], &mut envelope.method, &mut envelope.params)
             } else {
                 (&b"name"[..], &b"arguments"[..], &mut envelope.name, &mut envelope.arguments)
             };
-            if key.hash == key_hash(a) && key_is(input, key, a) {
+            if word != 0 {
+                // A plain key shorter than a word is its word: equal words are equal keys, so
+                // one comparison with a constant decides.
+                if word == short_key_word(a) {
+                    *slot_a = *n;
+                } else if word == short_key_word(b) {
+                    *slot_b = *n;
+                }
+            } else if key.hash == key_hash(a) && key_is(input, key, a) {
+                // Any other key: the hashes of constant keys are constants; the bytes decide.
                 *slot_a = *n;
             } else if key.hash == key_hash(b) && key_is(input, key, b) {
                 *slot_b = *n;
@@ -744,6 +752,13 @@ const PLAIN: u8 = 0;
 const ROOT: u8 = 1;
 /// [`object_run`] notes the `name` and `arguments` of `params`.
 const PARAMS: u8 = 2;
+
+/// The word [`member_key`] returns for the plain key `key`; for a key of a word or more, a word
+/// that no key shorter than a word has (its last byte is not zero).
+#[inline(always)]
+fn short_key_word(key: &[u8]) -> u64 {
+    if key.len() < 8 { padded_word(key) } else { u64::MAX }
+}
 
 /// Whether `key`, whose hash equals that of `want`, is `want`: a hash is only a filter.
 #[inline(always)]
@@ -829,8 +844,9 @@ fn value(
 }
 
 /// Reads `"key"` and the colon after it at `pos`, whose byte is `b`, and rejects a repeated key
-/// (its value will take entry `n`). Returns the key, the position of the value and its first
-/// byte.
+/// (its value will take entry `n`). Returns the key, its bytes as a little-endian word padded
+/// with zeros if it is plain and shorter than a word (0 otherwise: no such key is all zeros),
+/// the position of the value and its first byte.
 #[inline(always)]
 fn member_key(
     input: &[u8],
@@ -839,7 +855,7 @@ fn member_key(
     n: usize,
     pos: usize,
     b: u8,
-) -> Result<(Key, usize, u8), JsonError> {
+) -> Result<(Key, u64, usize, u8), JsonError> {
     if b != b'"' {
         return Err(syntax(pos));
     }
@@ -851,7 +867,7 @@ fn member_key(
     // finds is within the limit. Anything else goes through the general scan, which checks
     // the length. `pos` holds the opening quote, so the input goes on after it.
     let Some(body) = input.get(pos + 1..) else { return Err(syntax(pos)) };
-    let (end, hash, flags) = 'scan: {
+    let (end, hash, flags, word) = 'scan: {
         // Most keys are shorter than a word: their quote is in the first one, which needs neither
         // the length cap nor a loop ([`key_hash`] of one short word is its one mixing step).
         if let Some((w, _)) = split_word(body) {
@@ -859,8 +875,8 @@ fn member_key(
             let shift = stop.trailing_zeros() & 56;
             if stop != 0 && (w >> shift) as u8 == b'"' {
                 let end = pos + 2 + (shift / 8) as usize;
-                let hash = fold(mix(0, w & !(u64::MAX << shift)));
-                break 'scan (end, hash, 0);
+                let word = w & !(u64::MAX << shift);
+                break 'scan (end, fold(mix(0, word)), 0, word);
             }
         }
         let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
@@ -883,8 +899,11 @@ fn member_key(
         // Where the word scan stopped: the plain bytes before it need no second look.
         let scanned = pos + 1 + body.len() - rest.len();
         match plain {
-            Some((len, hash)) => (scanned + len + 1, hash, 0),
-            None => general_key(input, pos, scanned)?,
+            Some((len, hash)) => (scanned + len + 1, hash, 0, 0),
+            None => {
+                let (end, hash, flags) = general_key(input, pos, scanned)?;
+                (end, hash, flags, 0)
+            }
         }
     };
     let key = Key { start: at(pos + 1), end: at(end - 1), hash, flags };
@@ -898,14 +917,14 @@ fn member_key(
     if let Some(&[b':', v]) = input.get(end..).and_then(<[u8]>::first_chunk::<2>)
         && v > b' '
     {
-        return Ok((key, end + 1, v));
+        return Ok((key, word, end + 1, v));
     }
     let (colon, c) = token(input, end);
     if c != b':' {
         return Err(syntax(colon));
     }
     let (at_value, v) = token(input, colon + 1);
-    Ok((key, at_value, v))
+    Ok((key, word, at_value, v))
 }
 
 /// Whether an earlier sibling, from entry `first` up to entry `n`, has `key`. Asked only when
@@ -2532,6 +2551,13 @@ mod tests {
                 found(0, 4, 0, 0),
             ),
             (br#"{"Method":1,"params ":{},"metho":2,"paramsx":{}}"#, found(0, 0, 0, 0)),
+            // Keys of one word are matched by their word, longer and escaped ones by hash and
+            // bytes, the empty key (whose word is 0) too.
+            (
+                br#"{"":1,"method":"m","params":{"":2,"name":"n","argument":3,"arguments":{}}}"#,
+                found(2, 3, 5, 7),
+            ),
+            (br#"{"methodx":1,"parameters":2,"params":{"names":1,"argumentsx":2}}"#, found(0, 3, 0, 0)),
             (br#"{}"#, found(0, 0, 0, 0)),
         ];
         for &(doc, want) in cases {
