@@ -870,6 +870,7 @@ fn member_key(
     let (end, hash, flags, word) = 'scan: {
         // Most keys are shorter than a word: their quote is in the first one, which needs neither
         // the length cap nor a loop ([`key_hash`] of one short word is its one mixing step).
+        let mut first = None;
         if let Some((w, _)) = split_word(body) {
             let stop = stops(w);
             let shift = stop.trailing_zeros() & 56;
@@ -878,10 +879,16 @@ fn member_key(
                 let word = w & !(u64::MAX << shift);
                 break 'scan (end, fold(mix(0, word)), 0, word);
             }
+            // A first word of plain bytes is hashed once; the loop goes on after it.
+            if stop == 0 {
+                first = Some(w);
+            }
         }
         let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
-        let mut rest = body;
-        let mut h = 0;
+        let (mut rest, mut h) = match first {
+            Some(w) => (body.get(8..).unwrap_or(&[]), mix(0, w)),
+            None => (body, 0),
+        };
         let plain = loop {
             let Some((w, tail)) = split_word(rest) else { break None };
             let stop = stops(w);
