@@ -873,15 +873,16 @@ fn member_key(
         let mut first = None;
         if let Some((w, _)) = split_word(body) {
             let stop = stops(w);
-            let shift = stop.trailing_zeros() & 56;
-            if stop != 0 && (w >> shift) as u8 == b'"' {
-                let end = pos + 2 + (shift / 8) as usize;
-                let word = w & !(u64::MAX << shift);
-                break 'scan (end, fold(mix(0, word)), 0, word);
-            }
-            // A first word of plain bytes is hashed once; the loop goes on after it.
             if stop == 0 {
+                // A first word of plain bytes is hashed once; the loop goes on after it.
                 first = Some(w);
+            } else {
+                let shift = stop.trailing_zeros() & 56;
+                if (w >> shift) as u8 == b'"' {
+                    let end = pos + 2 + (shift / 8) as usize;
+                    let word = w & !(u64::MAX << shift);
+                    break 'scan (end, fold(mix(0, word)), 0, word);
+                }
             }
         }
         let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
