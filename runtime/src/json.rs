@@ -719,11 +719,11 @@ fn object_run<const LEVEL: u8>(
                 (&b"name"[..], &b"arguments"[..], &mut envelope.name, &mut envelope.arguments)
             };
             if word != 0 {
-                // A plain key shorter than a word is its word: equal words are equal keys, so
-                // one comparison with a constant decides.
-                if word == short_key_word(a) {
+                // A plain key: its first word decides, and for a long key its length and the
+                // bytes after that word.
+                if plain_key_is(input, key, word, a) {
                     *slot_a = *n;
-                } else if word == short_key_word(b) {
+                } else if plain_key_is(input, key, word, b) {
                     *slot_b = *n;
                 }
             } else if key.hash == key_hash(a) && key_is(input, key, a) {
@@ -753,11 +753,20 @@ const ROOT: u8 = 1;
 /// [`object_run`] notes the `name` and `arguments` of `params`.
 const PARAMS: u8 = 2;
 
-/// The word [`member_key`] returns for the plain key `key`; for a key of a word or more, a word
-/// that no key shorter than a word has (its last byte is not zero).
+/// Whether the plain `key`, whose first word ([`member_key`]) is `word`, is `want`. A key
+/// shorter than a word is its word padded with zeros: no plain key holds a NUL, so equal words
+/// are equal keys, and the word of a longer key, all eight bytes plain, equals none of them.
+/// A longer `want` needs its first word, its length and the bytes after that word.
 #[inline(always)]
-fn short_key_word(key: &[u8]) -> u64 {
-    if key.len() < 8 { padded_word(key) } else { u64::MAX }
+fn plain_key_is(input: &[u8], key: Key, word: u64, want: &[u8]) -> bool {
+    match want.split_first_chunk::<8>() {
+        None => word == padded_word(want),
+        Some((head, tail)) => {
+            word == u64::from_le_bytes(*head)
+                && key.end as usize == key.start as usize + want.len()
+                && input.get(key.start as usize + 8..key.end as usize) == Some(tail)
+        }
+    }
 }
 
 /// Whether `key`, whose hash equals that of `want`, is `want`: a hash is only a filter.
@@ -844,9 +853,10 @@ fn value(
 }
 
 /// Reads `"key"` and the colon after it at `pos`, whose byte is `b`, and rejects a repeated key
-/// (its value will take entry `n`). Returns the key, its bytes as a little-endian word padded
-/// with zeros if it is plain and shorter than a word (0 otherwise: no such key is all zeros),
-/// the position of the value and its first byte.
+/// (its value will take entry `n`). Returns the key; if the key is plain, its first word: its
+/// bytes as a little-endian word padded with zeros if shorter than a word, else its first eight
+/// bytes (0 for any other key: no plain key's word is all zeros, but the empty key's, which
+/// is 0 too); the position of the value and its first byte.
 #[inline(always)]
 fn member_key(
     input: &[u8],
@@ -907,7 +917,7 @@ fn member_key(
         // Where the word scan stopped: the plain bytes before it need no second look.
         let scanned = pos + 1 + body.len() - rest.len();
         match plain {
-            Some((len, hash)) => (scanned + len + 1, hash, 0, 0),
+            Some((len, hash)) => (scanned + len + 1, hash, 0, first.unwrap_or(0)),
             None => {
                 let (end, hash, flags) = general_key(input, pos, scanned)?;
                 (end, hash, flags, 0)
@@ -2565,7 +2575,10 @@ mod tests {
                 br#"{"":1,"method":"m","params":{"":2,"name":"n","argument":3,"arguments":{}}}"#,
                 found(2, 3, 5, 7),
             ),
-            (br#"{"methodx":1,"parameters":2,"params":{"names":1,"argumentsx":2}}"#, found(0, 3, 0, 0)),
+            (
+                br#"{"methodx":1,"parameters":2,"params":{"names":1,"argumentsx":2,"argumentz":3}}"#,
+                found(0, 3, 0, 0),
+            ),
             (br#"{}"#, found(0, 0, 0, 0)),
         ];
         for &(doc, want) in cases {
