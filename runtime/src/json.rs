@@ -689,8 +689,10 @@ fn build<const BODY: bool, const ENV: bool>(
 /// Reads the members of the object `top` from `pos`, which is after its opening bracket or,
 /// if `more`, after one of its values, up to a member whose value is a container or the
 /// object's closing bracket. Writes an entry for every scalar value.
-/// `LEVEL` says which envelope members to note: [`PLAIN`] none, [`ROOT`] `method` and `params`,
-/// [`PARAMS`] `name` and `arguments`.
+///
+/// `LEVEL` says which envelope members to note ([`parse_call`]): [`PLAIN`] none, [`ROOT`]
+/// `method` and `params`, [`PARAMS`] `name` and `arguments`. A separate copy per level, so the
+/// arguments' objects pay nothing for it.
 #[inline(always)]
 fn object_run<const LEVEL: u8>(
     input: &[u8],
@@ -853,10 +855,11 @@ fn value(
 }
 
 /// Reads `"key"` and the colon after it at `pos`, whose byte is `b`, and rejects a repeated key
-/// (its value will take entry `n`). Returns the key; if the key is plain, its first word: its
-/// bytes as a little-endian word padded with zeros if shorter than a word, else its first eight
-/// bytes (0 for any other key: no plain key's word is all zeros, but the empty key's, which
-/// is 0 too); the position of the value and its first byte.
+/// (its value will take entry `n`). Returns the key, its first word, the position of the value
+/// and its first byte. The first word of a plain key is its bytes as a little-endian word padded
+/// with zeros if it is shorter than a word, else its first eight bytes; it is 0 for a key that
+/// is not plain, and for the empty key (the only plain key whose word is 0), so that 0 means
+/// "compare otherwise" ([`object_run`]).
 #[inline(always)]
 fn member_key(
     input: &[u8],
