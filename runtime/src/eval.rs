@@ -121,8 +121,9 @@ impl<'a> Program<'a> {
         scratch: &mut Scratch,
     ) -> Decision<'a> {
         let Scratch { tape, text, path, name: name_buffer } = scratch;
-        let body = match json::parse_body(body, tape) {
-            Ok(body) => body,
+        // The scan notes where the envelope's members are, so that they need no lookup here.
+        let (body, envelope) = match json::parse_call(body, tape) {
+            Ok(scan) => scan,
             Err(error) => {
                 return Fault {
                     code: error.code(),
@@ -132,17 +133,16 @@ impl<'a> Program<'a> {
             }
         };
         // The scanner refused duplicate keys, so the member found is the only one with its key.
-        let root = body.root();
-        let (method, params) = root.get_pair(b"method", b"params");
-        let method = method.and_then(|method| method.string());
+        let method = body.member(envelope.method).and_then(|method| method.string());
         if !method.is_some_and(|method| method.eq_bytes(b"tools/call")) {
             return REQUEST_METHOD.decision();
         }
-        let Some(params) = params.filter(|params| params.kind() == Kind::Object) else {
+        if !body.member(envelope.params).is_some_and(|params| params.kind() == Kind::Object) {
             return REQUEST_PARAMS.decision();
-        };
-        let (name, arguments) = params.get_pair(b"name", b"arguments");
-        let name = name.and_then(|name| name.string());
+        }
+        // Found in `params` only, because it is an object.
+        let arguments = body.member(envelope.arguments);
+        let name = body.member(envelope.name).and_then(|name| name.string());
         let Some(name) = name else {
             return REQUEST_NAME.decision();
         };

@@ -488,7 +488,8 @@ const NO_PARENT: u32 = u32::MAX;
 ///
 /// The first rule the input breaks, in input order, as described in the module documentation.
 pub fn parse<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
-    let count = build::<false>(input, entries)?;
+    let mut unused = Envelope::NONE;
+    let count = build::<false, false>(input, entries, &mut unused)?;
     let entries: &'a [Entry] = entries;
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
 }
@@ -503,9 +504,46 @@ pub fn parse<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, 
 ///
 /// As [`parse`], against the body's limits.
 pub fn parse_body<'a>(input: &'a [u8], entries: &'a mut [Entry]) -> Result<Tape<'a>, JsonError> {
-    let count = build::<true>(input, entries)?;
+    let mut unused = Envelope::NONE;
+    let count = build::<true, false>(input, entries, &mut unused)?;
     let entries: &'a [Entry] = entries;
     Ok(Tape { input, entries: entries.get(..count).unwrap_or(&[]) })
+}
+
+/// Where a `tools/call` body keeps what [`Program::evaluate_call`](crate::Program) reads: the
+/// tape indices of the root's members `method` and `params` and, when `params` is an object, of
+/// its members `name` and `arguments`; [`Envelope::ABSENT`] for a member that is absent. Keys
+/// are matched by their unescaped bytes, as [`Value::get`] matches them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Envelope {
+    pub method: usize,
+    pub params: usize,
+    pub name: usize,
+    pub arguments: usize,
+}
+
+impl Envelope {
+    /// The index of an absent member: past any tape, so [`Tape::member`] needs one check.
+    pub const ABSENT: usize = usize::MAX;
+    /// No member found yet.
+    const NONE: Envelope = Envelope {
+        method: Envelope::ABSENT,
+        params: Envelope::ABSENT,
+        name: Envelope::ABSENT,
+        arguments: Envelope::ABSENT,
+    };
+}
+
+/// Parses a body exactly as [`parse_body`] does, same tape and same errors, and finds the
+/// envelope's members on the way, so that the caller does not walk the members again.
+pub(crate) fn parse_call<'a>(
+    input: &'a [u8],
+    entries: &'a mut [Entry],
+) -> Result<(Tape<'a>, Envelope), JsonError> {
+    let mut envelope = Envelope::NONE;
+    let count = build::<true, true>(input, entries, &mut envelope)?;
+    let entries: &'a [Entry] = entries;
+    Ok((Tape { input, entries: entries.get(..count).unwrap_or(&[]) }, envelope))
 }
 
 /// The key of the value being read, as its entry records it: the key's span between its
@@ -548,8 +586,13 @@ enum Step {
     Close { pos: usize },
 }
 
-/// Returns the number of entries written. `BODY` selects the limits of [`parse_body`].
-fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, JsonError> {
+/// Returns the number of entries written. `BODY` selects the limits of [`parse_body`]; `ENV`
+/// fills `envelope` ([`parse_call`]).
+fn build<const BODY: bool, const ENV: bool>(
+    input: &[u8],
+    tape: &mut [Entry],
+    envelope: &mut Envelope,
+) -> Result<usize, JsonError> {
     let (bytes_max, values_max, depth_max) = if BODY {
         (BODY_BYTES_MAX, BODY_VALUES_MAX, BODY_DEPTH_MAX)
     } else {
@@ -586,10 +629,15 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
     // Whether the run starts after a child of `top` rather than after its opening bracket.
     let mut more = false;
     loop {
-        let step = if top.close == b'}' {
-            object_run(input, tape, &mut top, &mut n, pos, more)?
-        } else {
+        let step = if top.close != b'}' {
             array_run(input, tape, &mut n, pos, more)?
+        } else if ENV && top.idx == 0 {
+            object_run::<ROOT>(input, tape, &mut top, &mut n, pos, more, envelope)?
+        } else if ENV && top.idx as usize == envelope.params {
+            // The value of the root's `params` (entry 0 is the root, never a member).
+            object_run::<PARAMS>(input, tape, &mut top, &mut n, pos, more, envelope)?
+        } else {
+            object_run::<PLAIN>(input, tape, &mut top, &mut n, pos, more, envelope)?
         };
         match step {
             Step::Open { pos: open, object, key } => {
@@ -641,14 +689,19 @@ fn build<const BODY: bool>(input: &[u8], tape: &mut [Entry]) -> Result<usize, Js
 /// Reads the members of the object `top` from `pos`, which is after its opening bracket or,
 /// if `more`, after one of its values, up to a member whose value is a container or the
 /// object's closing bracket. Writes an entry for every scalar value.
+///
+/// `LEVEL` says which envelope members to note ([`parse_call`]): [`PLAIN`] none, [`ROOT`]
+/// `method` and `params`, [`PARAMS`] `name` and `arguments`. A separate copy per level, so the
+/// arguments' objects pay nothing for it.
 #[inline(always)]
-fn object_run(
+fn object_run<const LEVEL: u8>(
     input: &[u8],
     tape: &mut [Entry],
     top: &mut Frame,
     n: &mut usize,
     pos: usize,
     more: bool,
+    envelope: &mut Envelope,
 ) -> Result<Step, JsonError> {
     let (mut at_key, mut c) = token(input, pos);
     if more {
@@ -660,7 +713,28 @@ fn object_run(
         return Ok(Step::Close { pos: at_key });
     }
     loop {
-        let (key, at_value, b) = member_key(input, tape, top, *n, at_key, c)?;
+        let (key, word, at_value, b) = member_key(input, tape, top, *n, at_key, c)?;
+        if LEVEL != PLAIN {
+            let (a, b, slot_a, slot_b) = if LEVEL == ROOT {
+                (&b"method"[..], &b"params"[..], &mut envelope.method, &mut envelope.params)
+            } else {
+                (&b"name"[..], &b"arguments"[..], &mut envelope.name, &mut envelope.arguments)
+            };
+            if word != 0 {
+                // A plain key: its first word decides, and for a long key its length and the
+                // bytes after that word.
+                if plain_key_is(input, key, word, a) {
+                    *slot_a = *n;
+                } else if plain_key_is(input, key, word, b) {
+                    *slot_b = *n;
+                }
+            } else if key.hash == key_hash(a) && key_is(input, key, a) {
+                // Any other key: the hashes of constant keys are constants; the bytes decide.
+                *slot_a = *n;
+            } else if key.hash == key_hash(b) && key_is(input, key, b) {
+                *slot_b = *n;
+            }
+        }
         let Some(end) = value(input, tape, *n, key, at_value, b)? else {
             return Ok(Step::Open { pos: at_value, object: b == b'{', key });
         };
@@ -672,6 +746,35 @@ fn object_run(
         }
         (at_key, c) = token(input, sep + 1);
     }
+}
+
+/// [`object_run`] notes no envelope member.
+const PLAIN: u8 = 0;
+/// [`object_run`] notes the root's `method` and `params`.
+const ROOT: u8 = 1;
+/// [`object_run`] notes the `name` and `arguments` of `params`.
+const PARAMS: u8 = 2;
+
+/// Whether the plain `key`, whose first word ([`member_key`]) is `word`, is `want`. A key
+/// shorter than a word is its word padded with zeros: no plain key holds a NUL, so equal words
+/// are equal keys, and the word of a longer key, all eight bytes plain, equals none of them.
+/// A longer `want` needs its first word, its length and the bytes after that word.
+#[inline(always)]
+fn plain_key_is(input: &[u8], key: Key, word: u64, want: &[u8]) -> bool {
+    match want.split_first_chunk::<8>() {
+        None => word == padded_word(want),
+        Some((head, tail)) => {
+            word == u64::from_le_bytes(*head)
+                && key.end as usize == key.start as usize + want.len()
+                && input.get(key.start as usize + 8..key.end as usize) == Some(tail)
+        }
+    }
+}
+
+/// Whether `key`, whose hash equals that of `want`, is `want`: a hash is only a filter.
+#[inline(always)]
+fn key_is(input: &[u8], key: Key, want: &[u8]) -> bool {
+    key_str(input, key.start, key.end, key.flags).eq_bytes(want)
 }
 
 /// Reads the elements of an array from `pos`, as [`object_run`] reads members.
@@ -752,8 +855,11 @@ fn value(
 }
 
 /// Reads `"key"` and the colon after it at `pos`, whose byte is `b`, and rejects a repeated key
-/// (its value will take entry `n`). Returns the key, the position of the value and its first
-/// byte.
+/// (its value will take entry `n`). Returns the key, its first word, the position of the value
+/// and its first byte. The first word of a plain key is its bytes as a little-endian word padded
+/// with zeros if it is shorter than a word, else its first eight bytes; it is 0 for a key that
+/// is not plain, and for the empty key (the only plain key whose word is 0), so that 0 means
+/// "compare otherwise" ([`object_run`]).
 #[inline(always)]
 fn member_key(
     input: &[u8],
@@ -762,7 +868,7 @@ fn member_key(
     n: usize,
     pos: usize,
     b: u8,
-) -> Result<(Key, usize, u8), JsonError> {
+) -> Result<(Key, u64, usize, u8), JsonError> {
     if b != b'"' {
         return Err(syntax(pos));
     }
@@ -774,55 +880,90 @@ fn member_key(
     // finds is within the limit. Anything else goes through the general scan, which checks
     // the length. `pos` holds the opening quote, so the input goes on after it.
     let Some(body) = input.get(pos + 1..) else { return Err(syntax(pos)) };
-    let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
-    let mut rest = body;
-    let mut h = 0;
-    let plain = loop {
-        let Some((w, tail)) = split_word(rest) else { break None };
-        let stop = stops(w);
-        if stop == 0 {
-            h = mix(h, w);
-            rest = tail;
-            continue;
-        }
-        let shift = stop.trailing_zeros() & 56;
-        if (w >> shift) as u8 != b'"' {
-            break None;
-        }
-        break Some(((shift / 8) as usize, fold(mix(h, w & !(u64::MAX << shift)))));
-    };
-    // Where the word scan stopped: the plain bytes before it need no second look.
-    let scanned = pos + 1 + body.len() - rest.len();
-    let (end, hash, flags) = match plain {
-        Some((len, hash)) => (scanned + len + 1, hash, 0),
-        None => general_key(input, pos, scanned)?,
-    };
-    let bit = 1 << (hash % 64);
-    if top.seen & bit != 0 {
-        // Earlier siblings are complete, so their next-sibling links are set.
-        let mut i = top.idx as usize + 1;
-        while i < n {
-            let Some(sibling) = tape.get(i) else { break };
-            if sibling.key_hash == hash && same_key(input, sibling, pos + 1, end - 1, flags) {
-                return Err(JsonError::DuplicateKey { offset: at(pos) });
+    let (end, hash, flags, word) = 'scan: {
+        // Most keys are shorter than a word: their quote is in the first one, which needs neither
+        // the length cap nor a loop ([`key_hash`] of one short word is its one mixing step).
+        let mut first = None;
+        if let Some((w, _)) = split_word(body) {
+            let stop = stops(w);
+            if stop == 0 {
+                // A first word of plain bytes is hashed once; the loop goes on after it.
+                first = Some(w);
+            } else {
+                let shift = stop.trailing_zeros() & 56;
+                if (w >> shift) as u8 == b'"' {
+                    let end = pos + 2 + (shift / 8) as usize;
+                    let word = w & !(u64::MAX << shift);
+                    break 'scan (end, fold(mix(0, word)), 0, word);
+                }
             }
-            i = usize::from(sibling.next).max(i + 1);
         }
-    }
-    top.seen |= bit;
+        let body = body.get(..KEY_BYTES_MAX).unwrap_or(body);
+        let (mut rest, mut h) = match first {
+            Some(w) => (body.get(8..).unwrap_or(&[]), mix(0, w)),
+            None => (body, 0),
+        };
+        let plain = loop {
+            let Some((w, tail)) = split_word(rest) else { break None };
+            let stop = stops(w);
+            if stop == 0 {
+                h = mix(h, w);
+                rest = tail;
+                continue;
+            }
+            let shift = stop.trailing_zeros() & 56;
+            if (w >> shift) as u8 != b'"' {
+                break None;
+            }
+            break Some(((shift / 8) as usize, fold(mix(h, w & !(u64::MAX << shift)))));
+        };
+        // Where the word scan stopped: the plain bytes before it need no second look.
+        let scanned = pos + 1 + body.len() - rest.len();
+        match plain {
+            Some((len, hash)) => (scanned + len + 1, hash, 0, first.unwrap_or(0)),
+            None => {
+                let (end, hash, flags) = general_key(input, pos, scanned)?;
+                (end, hash, flags, 0)
+            }
+        }
+    };
     let key = Key { start: at(pos + 1), end: at(end - 1), hash, flags };
+    let bit = 1 << (hash % 64);
+    let seen = top.seen;
+    top.seen = seen | bit;
+    if seen & bit != 0 && repeated(input, tape, top.idx as usize + 1, n, key) {
+        return Err(JsonError::DuplicateKey { offset: at(pos) });
+    }
     // Compact JSON, `"key":value`, needs no whitespace skipping.
     if let Some(&[b':', v]) = input.get(end..).and_then(<[u8]>::first_chunk::<2>)
         && v > b' '
     {
-        return Ok((key, end + 1, v));
+        return Ok((key, word, end + 1, v));
     }
     let (colon, c) = token(input, end);
     if c != b':' {
         return Err(syntax(colon));
     }
     let (at_value, v) = token(input, colon + 1);
-    Ok((key, at_value, v))
+    Ok((key, word, at_value, v))
+}
+
+/// Whether an earlier sibling, from entry `first` up to entry `n`, has `key`. Asked only when
+/// the object's filter says some earlier key may have the same hash, so kept out of the scan's
+/// way.
+#[cold]
+#[inline(never)]
+fn repeated(input: &[u8], tape: &[Entry], first: usize, n: usize, key: Key) -> bool {
+    // Earlier siblings are complete, so their next-sibling links are set.
+    let mut i = first;
+    while i < n {
+        let Some(sibling) = tape.get(i) else { break };
+        if sibling.key_hash == key.hash && same_key(input, sibling, key) {
+            return true;
+        }
+        i = usize::from(sibling.next).max(i + 1);
+    }
+    false
 }
 
 /// The number of members from entry `first` up to entry `end`, which are complete: rare (see
@@ -857,12 +998,12 @@ fn general_key(input: &[u8], pos: usize, i: usize) -> Result<(usize, u32, u8), J
     })
 }
 
-/// Whether the key of `sibling` equals the key between `start` and `end` with `flags`: only
-/// asked when their hashes are equal, so kept out of line.
+/// Whether the key of `sibling` equals `key`: only asked when their hashes are equal, so kept
+/// out of line.
 #[cold]
 #[inline(never)]
-fn same_key(input: &[u8], sibling: &Entry, start: usize, end: usize, flags: u8) -> bool {
-    let new = key_str(input, at(start), at(end), flags);
+fn same_key(input: &[u8], sibling: &Entry, key: Key) -> bool {
+    let new = key_str(input, key.start, key.end, key.flags);
     member_key_str(input, sibling).eq_str(&new)
 }
 
@@ -1097,6 +1238,16 @@ impl<'a> Tape<'a> {
     pub fn input(&self) -> &'a [u8] {
         self.input
     }
+
+    /// The value at entry `idx`, an index from [`Envelope`]; `None` past the tape, which is
+    /// where [`Envelope::ABSENT`] points.
+    #[inline(always)]
+    pub(crate) fn member(&self, idx: usize) -> Option<Value<'_>> {
+        if idx >= self.entries.len() {
+            return None;
+        }
+        Some(Value { tape: self, idx })
+    }
 }
 
 /// A value in a parsed document.
@@ -1143,24 +1294,6 @@ impl<'t> Value<'t> {
             i = usize::from(child.next).max(i + 1);
         }
         None
-    }
-
-    /// The members with keys `a` and `b`, in one pass over an object's members; inlined, so
-    /// that for constant keys (the JSON-RPC envelope's) the hashes are computed at compile
-    /// time and a member whose hash differs costs one comparison.
-    #[inline(always)]
-    pub(crate) fn get_pair(&self, a: &[u8], b: &[u8]) -> (Option<Value<'t>>, Option<Value<'t>>) {
-        let (hash_a, hash_b) = (key_hash(a), key_hash(b));
-        let (mut found_a, mut found_b) = (None, None);
-        for (idx, child) in self.members_raw() {
-            if child.key_hash == hash_a && member_key_str(self.tape.input, child).eq_bytes(a) {
-                found_a = Some(Value { tape: self.tape, idx });
-            } else if child.key_hash == hash_b && member_key_str(self.tape.input, child).eq_bytes(b)
-            {
-                found_b = Some(Value { tape: self.tape, idx });
-            }
-        }
-        (found_a, found_b)
     }
 
     /// The members' indices and entries; nothing for a value that is not an object.
@@ -2362,6 +2495,114 @@ mod tests {
         }
     }
 
+    /// The envelope that [`parse_call`] must find in `tape`, by lookups: `name` and
+    /// `arguments` only in a `params` that is an object.
+    fn expected_envelope(tape: &Tape<'_>) -> Envelope {
+        let idx = |v: Option<Value<'_>>| v.map_or(Envelope::ABSENT, |v| v.idx);
+        let root = tape.root();
+        let params = root.get(b"params");
+        let object = params.filter(|p| p.kind() == Kind::Object);
+        Envelope {
+            method: idx(root.get(b"method")),
+            params: idx(params),
+            name: idx(object.and_then(|p| p.get(b"name"))),
+            arguments: idx(object.and_then(|p| p.get(b"arguments"))),
+        }
+    }
+
+    /// Asserts that [`parse_call`] accepts `doc`, which [`parse_body`] read into `body`, with
+    /// the same tape, and finds the envelope that lookups find.
+    fn same_call(doc: &[u8], body: &Tape<'_>) -> Envelope {
+        let mut ctape = vec![Entry::EMPTY; body.value_count()];
+        let (call, envelope) = parse_call(doc, &mut ctape).expect("parse_body accepted it");
+        let ctx = || String::from_utf8_lossy(doc).into_owned();
+        assert_eq!(
+            std::format!("{:?}", call.entries),
+            std::format!("{:?}", body.entries),
+            "{}",
+            ctx()
+        );
+        assert_eq!(envelope, expected_envelope(body), "{}", ctx());
+        envelope
+    }
+
+    /// The envelope [`parse_call`] finds in `doc`, which it must accept.
+    fn envelope_of(doc: &[u8]) -> Envelope {
+        let mut tape = vec![Entry::EMPTY; BODY_VALUES_MAX];
+        let body = parse_body(doc, &mut tape).unwrap();
+        same_call(doc, &body)
+    }
+
+    #[test]
+    fn the_envelope_is_found_while_scanning() {
+        // 0, the root's index, stands for an absent member: the root is never one.
+        let or_absent = |i| if i == 0 { Envelope::ABSENT } else { i };
+        let found = |m, p, n, a| Envelope {
+            method: or_absent(m),
+            params: or_absent(p),
+            name: or_absent(n),
+            arguments: or_absent(a),
+        };
+        let cases: &[(&[u8], Envelope)] = &[
+            (
+                br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t","arguments":{"path":"/"}}}"#,
+                found(3, 4, 5, 6),
+            ),
+            // Any order, any value kinds: the caller judges the values.
+            (br#"{"params":{"arguments":1,"name":[]},"method":null}"#, found(4, 1, 3, 2)),
+            // `name` and `arguments` count only inside a `params` that is an object.
+            (br#"{"params":[{"name":"t","arguments":{}}],"name":"u"}"#, found(0, 1, 0, 0)),
+            (br#"{"params":"x","arguments":{},"name":"t"}"#, found(0, 1, 0, 0)),
+            (br#"{"name":"t","arguments":{},"method":"tools/call"}"#, found(3, 0, 0, 0)),
+            // Not at another depth, nor in a nested object named `params`.
+            (br#"{"a":{"method":"tools/call","params":{"name":"t"}}}"#, found(0, 0, 0, 0)),
+            (
+                br#"{"params":{"params":{"name":"t","arguments":{}},"x":{"name":"u"}}}"#,
+                found(0, 1, 0, 0),
+            ),
+            (br#"{"params":{"arguments":{"method":"m","name":"n"}}}"#, found(0, 1, 0, 2)),
+            // Keys match unescaped, whatever their escapes.
+            (
+                br#"{"method":"tools/call","params":{"name":"t","arguments":{}}}"#,
+                found(1, 2, 3, 4),
+            ),
+            // A trailing NUL leaves a key's hash unchanged: the bytes decide, not the hash.
+            (
+                br#"{"method\u0000":1,"params\u0000":{"name":1},"params":{"name\u0000":1,"arguments\u0000":2}}"#,
+                found(0, 4, 0, 0),
+            ),
+            (br#"{"Method":1,"params ":{},"metho":2,"paramsx":{}}"#, found(0, 0, 0, 0)),
+            // Keys of one word are matched by their word, longer and escaped ones by hash and
+            // bytes, the empty key (whose word is 0) too.
+            (
+                br#"{"":1,"method":"m","params":{"":2,"name":"n","argument":3,"arguments":{}}}"#,
+                found(2, 3, 5, 7),
+            ),
+            (
+                br#"{"methodx":1,"parameters":2,"params":{"names":1,"argumentsx":2,"argumentz":3}}"#,
+                found(0, 3, 0, 0),
+            ),
+            (br#"{}"#, found(0, 0, 0, 0)),
+        ];
+        for &(doc, want) in cases {
+            assert_eq!(envelope_of(doc), want, "{}", String::from_utf8_lossy(doc));
+        }
+        // A repeated member is refused before any caller reads the envelope.
+        let mut tape = vec![Entry::EMPTY; 16];
+        for (doc, offset) in [
+            (&br#"{"method":"tools/call","method":"x"}"#[..], 23),
+            (br#"{"method":"a","method":"b"}"#, 14),
+            (br#"{"params":{"name":"a","name":"b"}}"#, 22),
+        ] {
+            let error = parse_call(doc, &mut tape).map(|_| ()).unwrap_err();
+            assert_eq!(error, JsonError::DuplicateKey { offset });
+        }
+        // Tape entries past a failed scan do not leak into the next scan's envelope.
+        let doc = br#"{"params":{"name":"t","arguments":{}}}"#;
+        assert_eq!(parse_call(b"{\"params\":{\"name\":1", &mut tape).map(|_| ()), Err(syntax(19)));
+        assert_eq!(parse_call(doc, &mut tape).unwrap().1, found(0, 1, 2, 3));
+    }
+
     /// Parses `doc` with both scanners, both entry points and a tape of `cap` entries, and
     /// asserts the same outcome: the same error with the same offset, or the same tape.
     fn same_as_reference(doc: &[u8], cap: usize) -> bool {
@@ -2379,8 +2620,18 @@ mod tests {
                     assert_eq!(t.value_count(), r.value_count());
                     same_value(t.root(), r.root(), doc);
                     accepted = true;
+                    if body {
+                        same_call(doc, &t);
+                    }
                 }
-                (Err(e), Err(r)) => assert_eq!(e, r, "{}", String::from_utf8_lossy(doc)),
+                (Err(e), Err(r)) => {
+                    assert_eq!(e, r, "{}", String::from_utf8_lossy(doc));
+                    if body {
+                        let mut ctape = vec![Entry::EMPTY; cap];
+                        let call = parse_call(doc, &mut ctape).map(|_| ());
+                        assert_eq!(call, Err(e), "{}", String::from_utf8_lossy(doc));
+                    }
+                }
                 (got, want) => panic!(
                     "{}: {:?} vs {:?}",
                     String::from_utf8_lossy(doc),
@@ -2430,6 +2681,10 @@ mod tests {
         b"\\\"",
         b"\\u0000",
         b"x",
+        b"method",
+        b"params",
+        b"name",
+        b"\\u006e",
     ];
     const STRING_PIECES: &[&[u8]] = &[
         b"",
