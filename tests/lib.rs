@@ -1,7 +1,7 @@
 //! Properties shared by the fuzz targets (`fuzz/`, nightly) and the regression replay in
 //! `it/fuzz_regressions.rs` (stable): each function panics exactly when its property fails.
 
-use mcppol_runtime::{Program, Request, Scratch, Trace};
+use mcppol_runtime::{Caller, Decision, Program, Request, Scratch, Trace};
 
 /// Requests that exercise every subject kind, used against arbitrary artifacts.
 const REQUESTS: [(&str, &[u8]); 4] = [
@@ -102,6 +102,42 @@ pub fn evaluate_any_request(data: &[u8]) {
     );
     let plain = program.evaluate(&request, &mut scratch);
     assert_eq!(traced, plain, "tracing changed the decision");
+}
+
+/// The raw-body entry point: `evaluate_call` never panics on any body, and a body whose
+/// arguments are a valid object decides as `evaluate` on the request split out of it (for a
+/// JSON fault, only the human reason may differ). Input: a selector byte (artifact and tool),
+/// then the bytes, used both as a whole body and as the arguments inside a `tools/call` body.
+pub fn evaluate_call_body(data: &[u8]) {
+    const TOOLS: [&str; 5] = ["fs.read", "fs.write", "sql.query", "http.fetch", "shell.exec"];
+    let [selector, rest @ ..] = data else { return };
+    let Ok(program) = Program::from_bytes(SHIPPED[usize::from(*selector) % SHIPPED.len()]) else {
+        return;
+    };
+    let tool = TOOLS[usize::from(*selector / 2) % TOOLS.len()];
+    let mut scratch = Box::new(Scratch::new());
+    let caller = Caller::default();
+    let _ = program.evaluate_call(rest, &caller, &mut scratch);
+    // Arguments that do not scan on their own could change the body around them (`{},"x":1`
+    // is a valid tail), so only valid ones are compared.
+    let mut tape = vec![mcppol_runtime::json::Entry::EMPTY; mcppol_runtime::json::JSON_VALUES_MAX];
+    if mcppol_runtime::json::parse(rest, &mut tape).is_err() {
+        return;
+    }
+    let mut body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{tool}","arguments":"#
+    )
+    .into_bytes();
+    body.extend_from_slice(rest);
+    body.extend_from_slice(b"}}");
+    let split = program.evaluate(&Request::tool_call(tool, rest), &mut scratch);
+    let whole = program.evaluate_call(&body, &caller, &mut scratch);
+    let whole = if split.code.starts_with("json.") {
+        Decision { reason: split.reason, ..whole }
+    } else {
+        whole
+    };
+    assert_eq!(whole, split, "the body and the split request decide differently");
 }
 
 /// The path normaliser never panics; what it accepts is no longer than its input and

@@ -35,6 +35,11 @@ fn evaluate_any_request_regressions() {
 }
 
 #[test]
+fn evaluate_call_body_regressions() {
+    assert!(replay("evaluate_call_body", mcppol_tests::evaluate_call_body) > 0);
+}
+
+#[test]
 fn path_normalize_regressions() {
     assert!(replay("path_normalize", mcppol_tests::path_normalize) > 0);
 }
