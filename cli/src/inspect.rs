@@ -71,14 +71,24 @@ pub(crate) fn origins(map: Option<&SourceMap>, index: u32) -> String {
         .unwrap_or_default()
 }
 
+/// `{"a", "b"}`: each text quoted as a single pattern is.
+fn quoted_list(texts: &[String]) -> String {
+    let quoted: Vec<String> = texts.iter().map(|text| format!("{text:?}")).collect();
+    format!("{{{}}}", quoted.join(", "))
+}
+
 fn describe_test(
     program: &Program<'_>,
     predicate: &PredicateView<'_>,
     map: Option<&SourceMap>,
 ) -> String {
     let pattern = |id: u32| match map.and_then(|map| map.dfa_patterns.get(id as usize)) {
-        Some((PatternKind::Regex, text)) => format!("/{text}/"),
-        Some((_, text)) => format!("glob {text:?}"),
+        Some((PatternKind::Regex, texts)) => format!("/{}/", texts.join("|")),
+        Some((_, texts)) => match texts.as_slice() {
+            [text] => format!("glob {text:?}"),
+            // The one DFA of a rule's glob list: show the list, not a regex of the union.
+            _ => format!("any glob of {}", quoted_list(texts)),
+        },
         None => format!("dfa#{id}"),
     };
     let string = |id| format!("{:?}", program.string_at(id).unwrap_or("?"));
@@ -248,7 +258,10 @@ fn render_listing(program: &Program<'_>, map: Option<&SourceMap>) -> String {
         if let Some((states, classes, len)) = program.dfa_shape(index) {
             let source = map
                 .and_then(|map| map.dfa_patterns.get(index as usize))
-                .map(|(kind, text)| format!("  {kind:?} {text:?}"))
+                .map(|(kind, texts)| match texts.as_slice() {
+                    [text] => format!("  {kind:?} {text:?}"),
+                    _ => format!("  {kind:?} union {}", quoted_list(texts)),
+                })
                 .unwrap_or_default();
             let _ = writeln!(
                 out,

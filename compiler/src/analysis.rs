@@ -114,19 +114,23 @@ fn kind(atom: &Atom, patterns: &Patterns) -> Kind {
         Test::Suffix(text) => regular(View::Raw, &format!("{}\\z", regex_syntax::escape(text))),
         Test::Contains(text) => regular(View::Raw, &regex_syntax::escape(text)),
         Test::Matches(kind, pattern) => patterns
-            .get(&(*kind, pattern.clone()))
+            .get(&(*kind, vec![pattern.clone()]))
             .map_or(Kind::Opaque, |blob| Kind::Regular(View::Raw, blob.clone())),
         // Path tests are modelled exactly only for plain POSIX options; with other options
         // (case folding, Windows, percent-decoding) they only shape witnesses.
-        Test::PathGlob(glob, 0) => patterns
-            .get(&(PatternKind::PathGlob, glob.clone()))
+        // The DFA the artifact carries: the glob's, or the union's for a list.
+        Test::PathGlob(globs, 0) => patterns
+            .get(&(PatternKind::PathGlob, globs.iter().cloned().collect()))
             .map_or(Kind::Opaque, |blob| Kind::Regular(View::Path, blob.clone())),
-        Test::PathGlob(glob, options) => {
+        Test::PathGlob(globs, options) => {
             // Case folding: any spelling of the glob's letters reaches it, so the hint must
             // accept them all for a witness such as `/workspace/.ENV` to be found.
             let fold = if options & path_option::CASE_INSENSITIVE != 0 { "(?i)" } else { "" };
-            dfa::glob_to_regex(glob, dfa::GlobStyle::Path)
-                .map_or(Kind::Opaque, |regex| hint(regular(View::Path, &format!("{fold}{regex}"))))
+            let regexes: Result<Vec<String>, _> =
+                globs.iter().map(|glob| dfa::glob_to_regex(glob, dfa::GlobStyle::Path)).collect();
+            regexes.map_or(Kind::Opaque, |regexes| {
+                hint(regular(View::Path, &format!("{fold}(?:{})", regexes.join("|"))))
+            })
         }
         Test::PathPrefix(prefixes, options) => {
             // On a normalised absolute path, "segments of the prefix lead the path" is exactly

@@ -117,6 +117,8 @@ impl std::error::Error for BuildError {}
 enum Source<'a> {
     Regex(&'a str),
     Glob(&'a str),
+    /// Several globs compiled into one DFA of their union.
+    Globs(&'a [String]),
 }
 
 impl fmt::Display for Source<'_> {
@@ -124,6 +126,14 @@ impl fmt::Display for Source<'_> {
         match self {
             Source::Regex(p) => write!(f, "regex `{p}`"),
             Source::Glob(g) => write!(f, "glob `{g}`"),
+            Source::Globs(globs) => {
+                f.write_str("union of globs ")?;
+                for (index, glob) in globs.iter().enumerate() {
+                    let separator = if index == 0 { "" } else { ", " };
+                    write!(f, "{separator}`{glob}`")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -246,6 +256,27 @@ pub enum GlobStyle {
 pub fn build_glob(glob: &str, style: GlobStyle) -> Result<Vec<u8>, BuildError> {
     let regex = glob_to_regex(glob, style)?;
     compile(&regex, Source::Glob(glob), Tuning::DEFAULT)
+}
+
+/// Compiles several globs into one verified DFA blob that matches a whole string exactly when
+/// at least one of them does, as [`build_glob`] would for each.
+///
+/// A rule's list of path globs is tested with one walk of this DFA instead of one walk per
+/// glob. Each glob is translated on its own (so each is anchored at both ends) and the
+/// translations are alternatives of one regex; the result is the canonical minimal table, so
+/// the order and repetition of `globs` do not change the bytes.
+///
+/// # Errors
+///
+/// [`BuildErrorKind::InvalidGlob`] for the first invalid glob, as [`build_glob`] reports it;
+/// [`BuildErrorKind::TooLarge`] if the union's DFA would be over the size limits even though
+/// each glob's is not (the caller can then test the globs one by one).
+pub fn build_glob_union(globs: &[String], style: GlobStyle) -> Result<Vec<u8>, BuildError> {
+    let mut alternatives = Vec::with_capacity(globs.len());
+    for glob in globs {
+        alternatives.push(format!("(?:{})", glob_to_regex(glob, style)?));
+    }
+    compile(&alternatives.join("|"), Source::Globs(globs), Tuning::DEFAULT)
 }
 
 fn invalid_glob(glob: &str, what: &str, help: &str) -> BuildError {
@@ -460,7 +491,7 @@ fn parse(pattern: &str, source: Source<'_>) -> Result<Hir, BuildError> {
                 format!("invalid {source}: {what} at byte {offset}"),
                 None,
             ),
-            Source::Glob(_) => {
+            Source::Glob(_) | Source::Globs(_) => {
                 internal(source, format_args!("translated regex `{pattern}`: {what}"))
             }
         }
@@ -1049,6 +1080,66 @@ mod tests {
         check_glob("a.b+c(d)", Name, &["a.b+c(d)"], &["aXb+c(d)", "a.bbc(d)"]);
         check_glob("a\\/b", Path, &["a/b"], &["a\\/b"]);
         check_glob("", Path, &[""], &["a"]);
+    }
+
+    #[test]
+    fn glob_union_matches_what_some_glob_matches() {
+        let globs: Vec<String> = ["**/.env", "**/.env.*", "**/.ssh/**", "**/*.pem", "/etc/?ost[s]"]
+            .map(str::to_owned)
+            .to_vec();
+        let union = build_glob_union(&globs, GlobStyle::Path).unwrap();
+        let singles: Vec<Vec<u8>> =
+            globs.iter().map(|glob| build_glob(glob, GlobStyle::Path).unwrap()).collect();
+        let haystacks: [&[u8]; 16] = [
+            b"/a/.env",
+            b".env",
+            b"/a/.env.local",
+            b"/a/.envx",
+            b"/a/.env/x",
+            b"/home/u/.ssh",
+            b"/home/u/.ssh/id",
+            b"/home/u/.sshx/id",
+            b"/k.pem",
+            b"/k.pem/x",
+            b"/etc/hosts",
+            b"/etc/posts",
+            b"/etc/hostx",
+            b"/workspace/README.md",
+            b"/\xff/.env",
+            b"",
+        ];
+        let mut matched = 0;
+        for hay in haystacks {
+            let any = singles.iter().any(|blob| dfa(blob).is_match(hay));
+            assert_eq!(dfa(&union).is_match(hay), any, "{hay:?}");
+            matched += usize::from(any);
+        }
+        // Both answers occur, so the comparison above can fail either way.
+        assert!(matched > 3 && matched < haystacks.len() - 3, "{matched}");
+        // The table is canonical: order and repetition do not change it, and a list of one is
+        // the glob's own table.
+        let mut shuffled = globs.clone();
+        shuffled.reverse();
+        shuffled.push(globs[0].clone());
+        assert_eq!(build_glob_union(&shuffled, GlobStyle::Path).unwrap(), union);
+        assert_eq!(build_glob_union(&globs[..1], GlobStyle::Path).unwrap(), singles[0]);
+    }
+
+    #[test]
+    fn glob_union_errors() {
+        // Each glob remembers where the last `a` (or `b`) of the last 11 characters was, which
+        // fits; the union must remember both at once, which does not.
+        let globs = ["*a??????????".to_owned(), "*b??????????".to_owned()];
+        for glob in &globs {
+            build_glob(glob, GlobStyle::Path).unwrap();
+        }
+        let error = build_glob_union(&globs, GlobStyle::Path).unwrap_err();
+        assert_eq!(error.kind, BuildErrorKind::TooLarge, "{error}");
+        assert!(error.message.starts_with("union of globs `*a"), "{error}");
+        let error =
+            build_glob_union(&["*.md".to_owned(), "a**".to_owned()], GlobStyle::Path).unwrap_err();
+        assert_eq!(error.kind, BuildErrorKind::InvalidGlob);
+        assert!(error.message.contains("`a**`"), "{error}");
     }
 
     #[test]

@@ -193,8 +193,11 @@ pub enum Test {
     Len(CmpOp, u32),
     /// Normalised path (with these `path_option` bits) under one of these prefixes.
     PathPrefix(BTreeSet<String>, u32),
-    /// Normalised path (with these `path_option` bits) matches a path glob.
-    PathGlob(String, u32),
+    /// Normalised path (with these `path_option` bits) matches one of these path globs. A
+    /// rule's glob list is one test, not one per glob, so that the runtime walks one DFA (of
+    /// the globs' union) over the path instead of one per glob; sorted and deduplicated like
+    /// `PathPrefix`, so that lists with the same globs share a predicate.
+    PathGlob(BTreeSet<String>, u32),
     /// Byte length compared with a constant.
     Bytes(CmpOp, u32),
     /// Number compared exactly with a decimal (canonical text).

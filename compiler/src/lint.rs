@@ -138,7 +138,7 @@ pub fn lint(compiled: &Compiled, source: &str, file: &str) -> Vec<Diagnostic> {
                     || matcher.globs.iter().any(|glob| {
                         compiled
                             .patterns
-                            .get(&(PatternKind::NameGlob, glob.clone()))
+                            .get(&(PatternKind::NameGlob, vec![glob.clone()]))
                             .and_then(|blob| mcppol_runtime::dfa::Dfa::from_bytes(blob).ok())
                             .is_some_and(|dfa| dfa.is_match(schema.tool.as_bytes()))
                     })
@@ -313,9 +313,12 @@ fn broad(rule: &Rule) -> Vec<String> {
             {
                 out.push("every absolute path (prefix `/`)".to_owned());
             }
-            Test::PathGlob(glob, _) | Test::Matches(PatternKind::PathGlob, glob)
-                if glob == "/**" || glob == "**" =>
-            {
+            Test::PathGlob(globs, _) => {
+                if let Some(glob) = globs.iter().find(|glob| *glob == "/**" || *glob == "**") {
+                    out.push(format!("every path (glob `{glob}`)"));
+                }
+            }
+            Test::Matches(PatternKind::PathGlob, glob) if glob == "/**" || glob == "**" => {
                 out.push(format!("every path (glob `{glob}`)"));
             }
             Test::UrlHost(hosts)

@@ -11,7 +11,7 @@
 //! apply to every tool) are stored once.
 
 use crate::ir::{Atom, CmpOp, Cond, PatternKind, Policy, Subject, Test, Verdict};
-use crate::resolve::Patterns;
+use crate::resolve::{PatternKey, Patterns};
 use mcppol_runtime::dfa::Dfa;
 use mcppol_runtime::format::{self, cmp, flag, node, op, outcome, subject};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,8 +61,8 @@ pub struct SourceMap {
     pub node_origins: Vec<BTreeSet<Origin>>,
     /// Per predicate: the atom it tests.
     pub predicate_atoms: Vec<Atom>,
-    /// Per DFA: the pattern it was built from.
-    pub dfa_patterns: Vec<(PatternKind, String)>,
+    /// Per DFA: the pattern it was built from (several path globs for the DFA of their union).
+    pub dfa_patterns: Vec<PatternKey>,
 }
 
 /// What a node was built for.
@@ -88,7 +88,7 @@ struct Builder<'p> {
     tables: Tables,
     string_ids: HashMap<String, u32>,
     set_ids: HashMap<Vec<u32>, u32>,
-    dfa_ids: HashMap<(PatternKind, String), u32>,
+    dfa_ids: HashMap<PatternKey, u32>,
     predicate_ids: HashMap<Record, u32>,
     node_ids: HashMap<Record, u32>,
     outcome_ids: HashMap<Record, u32>,
@@ -191,8 +191,7 @@ impl Builder<'_> {
         id
     }
 
-    fn dfa(&mut self, kind: PatternKind, pattern: &str) -> u32 {
-        let key = (kind, pattern.to_owned());
+    fn dfa(&mut self, key: PatternKey) -> u32 {
         if let Some(&id) = self.dfa_ids.get(&key) {
             return id;
         }
@@ -257,7 +256,7 @@ impl Builder<'_> {
                     .and_then(|bytes| String::from_utf8(bytes).ok());
                 match literal {
                     Some(text) => (op::STR_CONTAINS, self.string(&text), 0),
-                    None => (op::STR_MATCHES, self.dfa(*kind, pattern), 0),
+                    None => (op::STR_MATCHES, self.dfa((*kind, vec![pattern.clone()])), 0),
                 }
             }
             Test::Len(cmp_op, n) => {
@@ -265,8 +264,9 @@ impl Builder<'_> {
                 (op::LEN_CMP, *n, 0)
             }
             Test::PathPrefix(set, options) => (op::PATH_PREFIX, self.set(set), *options),
-            Test::PathGlob(glob, options) => {
-                (op::PATH_GLOB, self.dfa(PatternKind::PathGlob, glob), *options)
+            Test::PathGlob(globs, options) => {
+                let key = (PatternKind::PathGlob, globs.iter().cloned().collect());
+                (op::PATH_GLOB, self.dfa(key), *options)
             }
             Test::Bytes(cmp_op, n) => {
                 flags |= cmp_bits(*cmp_op);
@@ -394,7 +394,7 @@ impl Builder<'_> {
 
     fn glob_matches(&self, glob: &str, name: &str) -> bool {
         self.patterns
-            .get(&(PatternKind::NameGlob, glob.to_owned()))
+            .get(&(PatternKind::NameGlob, vec![glob.to_owned()]))
             .and_then(|bytes| Dfa::from_bytes(bytes).ok())
             .is_some_and(|dfa| dfa.is_match(name.as_bytes()))
     }

@@ -100,7 +100,7 @@ impl Context<'_> {
 
     fn matches(&self, kind: PatternKind, pattern: &str, text: &[u8]) -> bool {
         self.patterns
-            .get(&(kind, pattern.to_owned()))
+            .get(&(kind, vec![pattern.to_owned()]))
             .and_then(|bytes| Dfa::from_bytes(bytes).ok())
             .is_some_and(|dfa| dfa.is_match(text))
     }
@@ -252,7 +252,11 @@ impl Context<'_> {
                     Test::PathPrefix(prefixes, _) => {
                         prefixes.iter().any(|prefix| path::has_prefix(normal, prefix.as_bytes()))
                     }
-                    Test::PathGlob(glob, _) => self.matches(PatternKind::PathGlob, glob, normal),
+                    // Each glob's own DFA, not the union's that the artifact carries: the
+                    // differential tests then check that the union decides like the list.
+                    Test::PathGlob(globs, _) => {
+                        globs.iter().any(|glob| self.matches(PatternKind::PathGlob, glob, normal))
+                    }
                     _ => false,
                 }
             }

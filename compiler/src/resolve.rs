@@ -21,8 +21,13 @@ use mcppol_runtime::{Effect, Risk};
 use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Compiled DFA blobs, keyed by pattern kind and text.
-pub type Patterns = BTreeMap<(PatternKind, String), Vec<u8>>;
+/// What a DFA blob matches: strings matching at least one of these patterns of this kind. Every
+/// pattern of a policy has its own entry (one text); a rule's list of two or more path globs
+/// also has one for their union (sorted texts), which is the DFA the artifact carries for it.
+pub type PatternKey = (PatternKind, Vec<String>);
+
+/// Compiled DFA blobs, keyed by what they match.
+pub type Patterns = BTreeMap<PatternKey, Vec<u8>>;
 
 /// The methods a rule applies to when it names none.
 pub const DEFAULT_METHOD: &str = "tools/call";
@@ -246,7 +251,7 @@ impl Resolver<'_> {
     }
 
     fn pattern(&mut self, kind: PatternKind, text: &str, at: Position) -> bool {
-        if self.patterns.contains_key(&(kind, text.to_owned())) {
+        if self.patterns.contains_key(&(kind, vec![text.to_owned()])) {
             return true;
         }
         let built = match kind {
@@ -256,7 +261,7 @@ impl Resolver<'_> {
         };
         match built {
             Ok(bytes) => {
-                self.patterns.insert((kind, text.to_owned()), bytes);
+                self.patterns.insert((kind, vec![text.to_owned()]), bytes);
                 true
             }
             Err(error) => {
@@ -945,18 +950,19 @@ impl Resolver<'_> {
     ) -> Cond {
         let atom = |test| Cond::Atom(Atom { subject: subject.clone(), test, missing_is_false });
         let mut prefixes = BTreeSet::new();
-        let mut alternatives = Vec::new();
+        let mut globs = BTreeSet::new();
         for entry in entries {
             if is_glob(entry) {
                 // Globs match the normalised path, so they are written in normalised form:
-                // case-insensitive paths are matched in lowercase.
+                // case-insensitive paths are matched in lowercase. Each glob is built on its
+                // own first, so that an invalid one is reported as it always was.
                 let glob = if options & path_option::CASE_INSENSITIVE != 0 {
                     entry.to_ascii_lowercase()
                 } else {
                     entry.clone()
                 };
                 if self.pattern(PatternKind::PathGlob, &glob, at) {
-                    alternatives.push(atom(Test::PathGlob(glob, options)));
+                    globs.insert(glob);
                 }
                 continue;
             }
@@ -974,10 +980,44 @@ impl Resolver<'_> {
                 ),
             }
         }
+        let mut alternatives = Vec::new();
         if !prefixes.is_empty() {
-            alternatives.insert(0, atom(Test::PathPrefix(prefixes, options)));
+            alternatives.push(atom(Test::PathPrefix(prefixes, options)));
+        }
+        if self.glob_union(&globs) {
+            // One test of the union: the runtime walks one DFA over the path, not one per glob.
+            alternatives.push(atom(Test::PathGlob(globs, options)));
+        } else {
+            // The union's DFA is over the size limits although each glob's is not: test the
+            // globs one by one, as a list compiled before unions existed, rather than refuse a
+            // policy that used to compile.
+            alternatives.extend(
+                globs.into_iter().map(|glob| atom(Test::PathGlob(BTreeSet::from([glob]), options))),
+            );
         }
         Cond::any(alternatives)
+    }
+
+    /// Whether `globs` (each already built) can be tested as one: a single glob can, and two or
+    /// more can when the DFA of their union is within the limits, which this builds and keeps.
+    fn glob_union(&mut self, globs: &BTreeSet<String>) -> bool {
+        if globs.len() < 2 {
+            return !globs.is_empty();
+        }
+        let key = (PatternKind::PathGlob, globs.iter().cloned().collect::<Vec<_>>());
+        if self.patterns.contains_key(&key) {
+            return true;
+        }
+        match dfa::build_glob_union(&key.1, GlobStyle::Path) {
+            Ok(bytes) => {
+                self.patterns.insert(key, bytes);
+                true
+            }
+            // Every glob built on its own, so only the union's size can stop it; any other
+            // failure would be a builder bug, and testing the globs one by one, each with a
+            // DFA that did build, still decides exactly what the policy says.
+            Err(_) => false,
+        }
     }
 
     /// Where byte `offset` of a `when:` expression is in the file. Exact for single-line

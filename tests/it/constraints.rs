@@ -248,3 +248,95 @@ fn path_tests_on_different_arguments_never_share_a_normalisation() {
         ],
     );
 }
+
+/// The `Test::PathGlob` atoms the compiled policy tests, as their glob lists.
+fn glob_tests(compiled: &mcppol_compiler::Compiled) -> Vec<Vec<String>> {
+    compiled
+        .source_map
+        .predicate_atoms
+        .iter()
+        .filter_map(|atom| match &atom.test {
+            mcppol_compiler::ir::Test::PathGlob(globs, _) => Some(globs.iter().cloned().collect()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_glob_list_is_one_test_that_decides_like_its_globs() {
+    // The runtime walks the union's DFA; the reference tests each glob's own DFA, so `decide`
+    // checks on every path that the one test decides like the list of globs.
+    let yaml = policy(
+        "fs.read",
+        "      path:\n        path:\n          in: [/srv, \"**/.env\", \"**/.env.*\", \"**/.ssh/**\", \"**/*.PEM\", \"/etc/?ost[s]\"]\n          case: insensitive\n",
+    );
+    let compiled = compile(&yaml);
+    assert_eq!(
+        glob_tests(&compiled),
+        [["**/*.pem", "**/.env", "**/.env.*", "**/.ssh/**", "/etc/?ost[s]"]],
+        "one glob test for the whole list, in lowercase"
+    );
+    let mut allowed = 0;
+    let paths = [
+        "/srv/x",
+        "/SRV",
+        "/a/.env",
+        "/a/.ENV",
+        "/a/.env.local",
+        "/a/.envx",
+        "/a/.env/x",
+        "/home/u/.ssh",
+        "/home/u/.SSH/id_rsa",
+        "/home/u/.sshx/id",
+        "/k.pem",
+        "/k.Pem",
+        "/k.pem/x",
+        "/etc/hosts",
+        "/etc/Posts",
+        "/etc/hostx",
+        "/workspace/README.md",
+        "/workspace/../etc/hosts",
+        "/workspace/./a/../.env",
+        "relative/.env",
+        "/",
+    ];
+    for path in paths {
+        let args = format!("{{\"path\":{path:?}}}");
+        let outcome = decide(&compiled, &call("fs.read", &args));
+        allowed += usize::from(outcome.effect == Allow);
+    }
+    // Both answers occur, so the agreement above is checked both ways.
+    assert!((5..paths.len() - 5).contains(&allowed), "{allowed} of {} allowed", paths.len());
+}
+
+#[test]
+fn a_glob_list_whose_union_is_too_large_still_compiles_as_one_test_per_glob() {
+    // Each glob remembers where the last `a` (or `b`) of the last 11 characters was, which
+    // fits in a DFA; their union would have to remember both, which does not (the compiler's
+    // unit tests check that). The policy compiled before lists were unioned, so it still must.
+    let yaml = policy(
+        "fs.read",
+        "      path: { path: { in: [\"/x/*a??????????\", \"/x/*b??????????\", \"**/.env\"] } }\n",
+    );
+    let compiled = compile(&yaml);
+    // Predicates are numbered children first, so sort before comparing.
+    let mut tests = glob_tests(&compiled);
+    tests.sort();
+    assert_eq!(
+        tests,
+        [["**/.env"], ["/x/*a??????????"], ["/x/*b??????????"]],
+        "one glob test per glob"
+    );
+    for (path, effect) in [
+        ("/x/a0123456789", Allow),
+        ("/x/b0123456789", Allow),
+        ("/x/0123456789ab", Deny),
+        ("/x/cccab0123456789", Allow),
+        ("/x/y/a0123456789", Deny),
+        ("/y/.env", Allow),
+        ("/y/env", Deny),
+    ] {
+        let args = format!("{{\"path\":{path:?}}}");
+        assert_eq!(decide(&compiled, &call("fs.read", &args)).effect, effect, "{path}");
+    }
+}
